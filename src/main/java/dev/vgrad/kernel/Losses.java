@@ -1,0 +1,137 @@
+package dev.vgrad.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Losses, each returning the mean loss and, when the gradient array is not null, writing dL/dinput
+ * in the same pass (the seed of the backward pass). Labels are class indices stored as floats.
+ */
+public final class Losses {
+    private Losses() {}
+
+    private static final VectorSpecies<Float> S = Simd.FLOATS;
+
+    /**
+     * L = -1/m sum_i log softmax(z_i)[label_i];  dz[i,j] = (softmax(z_i)[j] - [j == label_i]) / m
+     */
+    public static double softmaxCrossEntropy(int m, int n, float[] z, int zOff, float[] labels, int labOff, float[] dz, int dzOff) {
+        double loss = 0;
+        float invM = 1f / m;
+        for (int i = 0; i < m; i++) {
+            int zi = zOff + i * n;
+            int label = (int) labels[labOff + i];
+            float max = Softmax.rowMax(z, zi, n);
+            float sum;
+            if (dz != null) {
+                int di = dzOff + i * n;
+                sum = Softmax.expShifted(z, zi, max, dz, di, n);
+                Softmax.scale(dz, di, n, invM / sum);
+                dz[di + label] -= invM;
+            } else {
+                sum = sumExpShifted(z, zi, max, n);
+            }
+            loss += Math.log(sum) + max - z[zi + label];
+        }
+        return loss / m;
+    }
+
+    /** Scalar twin of {@link #softmaxCrossEntropy}. */
+    public static double softmaxCrossEntropyScalar(int m, int n, float[] z, int zOff, float[] labels, int labOff, float[] dz, int dzOff) {
+        double loss = 0;
+        for (int i = 0; i < m; i++) {
+            int zi = zOff + i * n;
+            int label = (int) labels[labOff + i];
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < n; j++) max = Math.max(max, z[zi + j]);
+            float sum = 0f;
+            for (int j = 0; j < n; j++) sum += (float) Math.exp(z[zi + j] - max);
+            if (dz != null) {
+                for (int j = 0; j < n; j++) {
+                    dz[dzOff + i * n + j] = (float) Math.exp(z[zi + j] - max) / sum / m - (j == label ? 1f / m : 0f);
+                }
+            }
+            loss += Math.log(sum) + max - z[zi + label];
+        }
+        return loss / m;
+    }
+
+    private static float sumExpShifted(float[] z, int off, float shift, int n) {
+        int nv = S.loopBound(n);
+        FloatVector sv = FloatVector.zero(S);
+        int j = 0;
+        for (; j < nv; j += S.length()) sv = sv.add(FloatVector.fromArray(S, z, off + j).sub(shift).lanewise(VectorOperators.EXP));
+        float sum = sv.reduceLanes(VectorOperators.ADD);
+        // tail
+        for (; j < n; j++) sum += (float) Math.exp(z[off + j] - shift);
+        return sum;
+    }
+
+    /** L = 1/n sum_i (p[i] - t[i])^2;  dp[i] = 2 (p[i] - t[i]) / n */
+    public static double mse(int n, float[] p, int pOff, float[] t, int tOff, float[] dp, int dpOff) {
+        int nv = S.loopBound(n);
+        float scale = 2f / n;
+        double loss = 0;
+        int i = 0;
+        for (; i < nv; i += S.length()) {
+            FloatVector d = FloatVector.fromArray(S, p, pOff + i).sub(FloatVector.fromArray(S, t, tOff + i));
+            loss += d.mul(d).reduceLanes(VectorOperators.ADD);
+            if (dp != null) d.mul(scale).intoArray(dp, dpOff + i);
+        }
+        // tail
+        for (; i < n; i++) {
+            float d = p[pOff + i] - t[tOff + i];
+            loss += d * d;
+            if (dp != null) dp[dpOff + i] = d * scale;
+        }
+        return loss / n;
+    }
+
+    /** Scalar twin of {@link #mse}. */
+    public static double mseScalar(int n, float[] p, int pOff, float[] t, int tOff, float[] dp, int dpOff) {
+        double loss = 0;
+        for (int i = 0; i < n; i++) {
+            float d = p[pOff + i] - t[tOff + i];
+            loss += d * d;
+            if (dp != null) dp[dpOff + i] = d * 2f / n;
+        }
+        return loss / n;
+    }
+
+    /** L = 1/n sum_i max(z,0) - z t + log(1 + exp(-|z|));  dz[i] = (sigmoid(z[i]) - t[i]) / n */
+    public static double bceWithLogits(int n, float[] z, int zOff, float[] t, int tOff, float[] dz, int dzOff) {
+        int nv = S.loopBound(n);
+        float inv = 1f / n;
+        double loss = 0;
+        int i = 0;
+        for (; i < nv; i += S.length()) {
+            FloatVector zv = FloatVector.fromArray(S, z, zOff + i);
+            FloatVector tv = FloatVector.fromArray(S, t, tOff + i);
+            FloatVector l = zv.max(0f).sub(zv.mul(tv)).add(zv.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
+            loss += l.reduceLanes(VectorOperators.ADD);
+            if (dz != null) {
+                FloatVector sig = FloatVector.broadcast(S, 1f).div(zv.neg().lanewise(VectorOperators.EXP).add(1f));
+                sig.sub(tv).mul(inv).intoArray(dz, dzOff + i);
+            }
+        }
+        // tail
+        for (; i < n; i++) {
+            float zz = z[zOff + i], tt = t[tOff + i];
+            loss += Math.max(zz, 0f) - zz * tt + Math.log1p(Math.exp(-Math.abs(zz)));
+            if (dz != null) dz[dzOff + i] = ((float) (1.0 / (1.0 + Math.exp(-zz))) - tt) * inv;
+        }
+        return loss / n;
+    }
+
+    /** Scalar twin of {@link #bceWithLogits}. */
+    public static double bceWithLogitsScalar(int n, float[] z, int zOff, float[] t, int tOff, float[] dz, int dzOff) {
+        double loss = 0;
+        for (int i = 0; i < n; i++) {
+            float zz = z[zOff + i], tt = t[tOff + i];
+            loss += Math.max(zz, 0f) - zz * tt + Math.log1p(Math.exp(-Math.abs(zz)));
+            if (dz != null) dz[dzOff + i] = ((float) (1.0 / (1.0 + Math.exp(-zz))) - tt) / n;
+        }
+        return loss / n;
+    }
+}

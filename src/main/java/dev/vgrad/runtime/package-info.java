@@ -1,0 +1,10 @@
+/**
+ * Runs a compiled plan over its three flat arrays (parameters, gradients, arena).
+ *
+ * <p><b>Contract: no allocation.</b> Once an {@link dev.vgrad.runtime.Executor} is constructed, running
+ * the forward and backward passes allocates nothing on the Java heap: every buffer was sized by the
+ * compiler and allocated once, steps are plain data read by a switch, and kernels keep vectors in
+ * locals. Tests check this with {@code ThreadMXBean#getThreadAllocatedBytes}; JMH checks it with
+ * {@code -prof gc}.
+ */
+package dev.vgrad.runtime;

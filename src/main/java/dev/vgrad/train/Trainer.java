@@ -1,0 +1,268 @@
+package dev.vgrad.train;
+
+import dev.vgrad.compile.CompileOptions;
+import dev.vgrad.compile.Compiler;
+import dev.vgrad.compile.Plan;
+import dev.vgrad.compile.Slot;
+import dev.vgrad.graph.Graph;
+import dev.vgrad.graph.Op;
+import dev.vgrad.kernel.Optimizers;
+import dev.vgrad.runtime.Executor;
+
+/**
+ * Trains a compiled graph: {@link #step} runs forward, loss, backward and the optimizer update on
+ * flat arrays allocated once here. Neither {@code step} nor {@code forward} allocates.
+ *
+ * <p>Every call validates its inputs (lengths, row count, finite values, label range) before doing
+ * any work, so a rejected call leaves the parameters and optimizer state unchanged. Not thread-safe:
+ * one trainer per thread (serving uses {@code Predictor}).
+ */
+public final class Trainer {
+    private final Plan plan;
+    private final float[] params;
+    private final float[] grads;
+    private final float[] arena;
+    private final float[] state1;
+    private final float[] state2;
+    private final Executor executor;
+    private final Slot input;
+    private final Slot labels;
+    private final Slot targets;
+    private final int classes;
+    private Optimizer optimizer;
+    private long updates;
+
+    /** Compiles {@code graph} for training and initialises its parameters from {@code seed}. */
+    public Trainer(Graph graph, Optimizer optimizer, long seed) {
+        this(Compiler.compile(graph, CompileOptions.defaults()), optimizer, seed);
+    }
+
+    public Trainer(Plan plan, Optimizer optimizer, long seed) {
+        if (!plan.training()) throw new IllegalArgumentException("a Trainer needs a training plan, got a forward-only one");
+        this.plan = plan;
+        this.optimizer = java.util.Objects.requireNonNull(optimizer, "optimizer");
+        this.params = new float[plan.paramsSize()];
+        this.grads = new float[plan.paramsSize()];
+        this.arena = new float[Math.max(1, plan.arenaSize())];
+        this.state1 = new float[plan.paramsSize()];
+        this.state2 = new float[plan.paramsSize()];
+        this.executor = new Executor(plan, params, grads, arena);
+        Initializers.initialize(plan, params, seed);
+        Slot in = null, lab = null, tgt = null;
+        for (Slot s : plan.inputs().values()) {
+            if (s.node().op() == Op.INPUT && in == null) in = s;
+            if (s.node().op() == Op.LABELS) lab = s;
+            if (s.node().op() == Op.TARGETS) tgt = s;
+        }
+        this.input = in;
+        this.labels = lab;
+        this.targets = tgt;
+        this.classes = lab == null ? 0 : plan.graph().loss().input(0).shape().cols();
+    }
+
+    public Plan plan() { return plan; }
+    public Optimizer optimizer() { return optimizer; }
+    public float learningRate() { return optimizer.learningRate(); }
+    /** Changes the learning rate for the next steps (state is kept). */
+    public void setLearningRate(float lr) { this.optimizer = optimizer.withLearningRate(lr); }
+    /** Optimizer updates applied so far (Adam's t). */
+    public long updates() { return updates; }
+    /** The compiled batch: the most rows one step takes. */
+    public int batch() { return plan.batch(); }
+
+    // ---- training ----
+
+    /** One step on a full or partial batch of rows = labels.length. Returns the mean loss before the update. */
+    public double step(float[] x, int[] labels) { return step(x, labels, labels.length); }
+
+    /** One step on the first {@code rows} rows of x and labels (rows <= the compiled batch). */
+    public double step(float[] x, int[] labels, int rows) {
+        feedInput(x, rows);
+        feedLabels(labels, rows);
+        return run(rows);
+    }
+
+    /** One step for a regression-style loss (mse, bce-with-logits) with float targets. */
+    public double step(float[] x, float[] targets, int rows) {
+        feedInput(x, rows);
+        feedTargets(targets, rows);
+        return run(rows);
+    }
+
+    /** Mean loss on the rows without updating anything (validation). */
+    public double loss(float[] x, int[] labels, int rows) {
+        feedInput(x, rows);
+        feedLabels(labels, rows);
+        return executor.forward(rows, true);
+    }
+
+    /** Mean loss with float targets, without updating anything. */
+    public double loss(float[] x, float[] targets, int rows) {
+        feedInput(x, rows);
+        feedTargets(targets, rows);
+        return executor.forward(rows, true);
+    }
+
+    /** Forward, loss and backward without the update: afterwards {@link #grad} reads dL/dparam. Returns the loss. */
+    public double gradients(float[] x, int[] labels, int rows) {
+        feedInput(x, rows);
+        feedLabels(labels, rows);
+        double loss = executor.forward(rows, true);
+        executor.backward(rows);
+        return loss;
+    }
+
+    /** As {@link #gradients(float[], int[], int)} with float targets. */
+    public double gradients(float[] x, float[] targets, int rows) {
+        feedInput(x, rows);
+        feedTargets(targets, rows);
+        double loss = executor.forward(rows, true);
+        executor.backward(rows);
+        return loss;
+    }
+
+    private double run(int rows) {
+        double loss = executor.forward(rows, true);
+        executor.backward(rows);
+        update();
+        return loss;
+    }
+
+    /** Applies the optimizer to the current gradients (one vectorized kernel over all parameters). */
+    public void update() {
+        int n = params.length;
+        updates++;
+        switch (optimizer) {
+            case Optimizer.Sgd s -> Optimizers.sgd(n, grads, 0, s.learningRate(), s.momentum(), s.nesterov(), s.weightDecay(),
+                    state1, 0, params, 0);
+            case Optimizer.Adam a -> Optimizers.adam(n, grads, 0, a.learningRate(), a.beta1(), a.beta2(), a.eps(), a.weightDecay(), false,
+                    corr(a.beta1()), corr(a.beta2()), state1, 0, state2, 0, params, 0);
+            case Optimizer.AdamW a -> Optimizers.adam(n, grads, 0, a.learningRate(), a.beta1(), a.beta2(), a.eps(), a.weightDecay(), true,
+                    corr(a.beta1()), corr(a.beta2()), state1, 0, state2, 0, params, 0);
+        }
+    }
+
+    private float corr(float beta) { return (float) (1.0 - Math.pow(beta, updates)); }
+
+    // ---- prediction ----
+
+    /** The model output (e.g. logits) for a full batch of x into out (batch x outputs). */
+    public void forward(float[] x, float[] out) { forward(x, plan.batch(), out); }
+
+    /** The model output for the first rows of x into out. */
+    public void forward(float[] x, int rows, float[] out) {
+        Slot o = plan.output();
+        int need = rows * o.shape().cols();
+        if (out == null || out.length < need) {
+            throw new IllegalArgumentException("forward: output '" + o.name() + "' needs " + rows + " x " + o.shape().cols() + " = " + need
+                    + " floats, got " + (out == null ? "null" : out.length));
+        }
+        feedInput(x, rows);
+        executor.forward(rows, false);
+        System.arraycopy(arena, o.offset(), out, 0, need);
+    }
+
+    // ---- inputs ----
+
+    /** Copies rows of an input into the arena after checking length and finiteness. */
+    public void feed(String name, float[] data, int rows) { feed(plan.input(name), data, rows); }
+
+    private void feedInput(float[] x, int rows) {
+        if (input == null) throw new IllegalStateException("the graph has no input");
+        feed(input, x, rows);
+    }
+
+    private void feed(Slot s, float[] data, int rows) {
+        checkRows(rows);
+        int cols = s.shape().cols();
+        int need = rows * cols;
+        if (data == null) throw new IllegalArgumentException("input '" + s.name() + "' is null");
+        if (data.length < need) {
+            throw new IllegalArgumentException("input '" + s.name() + "' needs " + rows + " rows x " + cols + " = " + need
+                    + " floats, got " + data.length);
+        }
+        for (int i = 0; i < need; i++) {
+            float v = data[i];
+            if (!Float.isFinite(v)) {
+                throw new IllegalArgumentException("input '" + s.name() + "' has a non-finite value " + v + " at row " + (i / cols)
+                        + ", column " + (i % cols));
+            }
+        }
+        System.arraycopy(data, 0, arena, s.offset(), need);
+    }
+
+    private void feedLabels(int[] y, int rows) {
+        if (labels == null) throw new IllegalStateException("the graph's loss takes float targets, not class labels");
+        checkRows(rows);
+        if (y == null || y.length < rows) {
+            throw new IllegalArgumentException("labels '" + labels.name() + "' need " + rows + " values, got " + (y == null ? "null" : y.length));
+        }
+        for (int i = 0; i < rows; i++) {
+            if (y[i] < 0 || y[i] >= classes) {
+                throw new IllegalArgumentException("labels '" + labels.name() + "': label " + y[i] + " at row " + i + " is outside [0, " + classes + ")");
+            }
+        }
+        for (int i = 0; i < rows; i++) arena[labels.offset() + i] = y[i];
+    }
+
+    private void feedTargets(float[] t, int rows) {
+        if (targets == null) throw new IllegalStateException("the graph's loss takes class labels, not float targets");
+        feed(targets, t, rows);
+    }
+
+    private void checkRows(int rows) {
+        if (rows < 1 || rows > plan.batch()) {
+            throw new IllegalArgumentException("rows must be in [1, " + plan.batch() + "] (the compiled batch), got " + rows);
+        }
+    }
+
+    // ---- parameters by name ----
+
+    /** A copy of parameter {@code name}, row-major. */
+    public float[] param(String name) { return copy(plan.param(name), params); }
+
+    /** A copy of dL/d{@code name} from the last backward pass. */
+    public float[] grad(String name) { return copy(plan.param(name), grads); }
+
+    /** Overwrites parameter {@code name}; the length must match its shape. */
+    public void setParam(String name, float[] values) {
+        Slot s = plan.param(name);
+        if (values == null || values.length != s.size()) {
+            throw new IllegalArgumentException("parameter '" + name + "' " + s.shape() + " needs " + s.size() + " floats, got "
+                    + (values == null ? "null" : values.length));
+        }
+        System.arraycopy(values, 0, params, s.offset(), s.size());
+    }
+
+    /** dL/d{@code input} from the last backward pass, for an input built with requiresGrad. */
+    public float[] inputGrad(String name) {
+        for (Slot s : plan.inputGrads()) if (s.name().equals(name)) return copy(s, arena);
+        throw new IllegalArgumentException("input '" + name + "' has no gradient: build it with requiresGrad = true");
+    }
+
+    private static float[] copy(Slot s, float[] space) {
+        float[] r = new float[s.size()];
+        System.arraycopy(space, s.offset(), r, 0, s.size());
+        return r;
+    }
+
+    /** The live parameter array (PARAMS layout of {@link Plan#params()}); for savers and diagnostics. */
+    public float[] params() { return params; }
+
+    /** The live gradient array (same layout as {@link #params()}). */
+    public float[] grads() { return grads; }
+
+    /** The live optimizer state arrays: momentum, or Adam's first and second moments. */
+    public float[][] optimizerState() { return new float[][] {state1, state2}; }
+
+    /** Sets the number of updates done (Adam's bias correction), e.g. when resuming. */
+    public void setUpdates(long t) {
+        if (t < 0) throw new IllegalArgumentException("updates must be >= 0, got " + t);
+        this.updates = t;
+    }
+
+    public Executor executor() { return executor; }
+
+    /** The arena (activations and gradients); for diagnostics. */
+    public float[] arena() { return arena; }
+}
