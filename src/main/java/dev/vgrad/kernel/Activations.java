@@ -71,7 +71,7 @@ public final class Activations {
                 VectorMask<Float> neg = x.compare(VectorOperators.LT, 0f);
                 return x.blend(x.mul(alpha), neg);
             }
-            case SIGMOID: return FloatVector.broadcast(S, 1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+            case SIGMOID: return x.broadcast(1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
             case TANH: return x.lanewise(VectorOperators.TANH);
             case GELU: {
                 FloatVector inner = x.mul(x).mul(x).mul(GELU_K).add(x).mul(GELU_C);

@@ -1,38 +1,195 @@
 package dev.vgrad.kernel;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
+import static dev.vgrad.kernel.GemmBlocking.KC;
+import static dev.vgrad.kernel.GemmBlocking.L;
+import static dev.vgrad.kernel.GemmBlocking.MC;
+import static dev.vgrad.kernel.GemmBlocking.MR;
+import static dev.vgrad.kernel.GemmBlocking.MR_NARROW;
+import static dev.vgrad.kernel.GemmBlocking.NC;
+import static dev.vgrad.kernel.GemmBlocking.NR;
+import static dev.vgrad.kernel.GemmBlocking.SMALL_M;
 
 /**
- * Matrix products in the three forms backpropagation needs. All matrices are dense row-major
- * with no padding; {@code accumulate} adds into C (beta = 1) instead of overwriting it (beta = 0).
- * Each vector kernel has a scalar twin with the same signature, the tests' oracle.
+ * Matrix products in the three forms backpropagation needs, BLIS-structured: macro loops block C's
+ * columns by NC, the inner dimension by KC and C's rows by MC, pack the blocks of A and B into
+ * contiguous panels ({@link GemmWorkspace}), and call one micro-kernel per register block
+ * ({@link GemmKernel}). Two dedicated paths: C at most one vector wide (an output layer, n <= lanes)
+ * uses a 12 x 1-vector block; at most {@value GemmBlocking#SMALL_M} rows of A (batch 1-16, GEMV-like)
+ * with B in row-major (k, n) skip packing and read A and B in place.
+ *
+ * <p>All matrices are dense row-major with no padding; {@code accumulate} adds into C (beta = 1)
+ * instead of overwriting it (beta = 0); an optional {@link GemmEpilogue} (bias + activation) is applied
+ * to each block of C after its last K block, while it is in registers.
+ *
+ * <p>Multi-core: {@code part} of {@code parts} computes one slice of C's rows or columns (whole
+ * register blocks); every element is summed in the same order whatever the split, so the result is
+ * bitwise identical for any {@code parts}. Each part needs its own workspace.
+ *
+ * <p>The short forms without a workspace use one per calling thread, grown on demand. When the Vector
+ * API is not compiled to SIMD ({@link Simd#VECTORIZED}), the scalar twins run instead.
  */
 public final class Gemm {
     private Gemm() {}
 
-    private static final VectorSpecies<Float> S = Simd.FLOATS;
+    private static final int NN = 0, NT = 1, TN = 2;
+
+    private static final ThreadLocal<GemmWorkspace[]> LOCAL = ThreadLocal.withInitial(() -> new GemmWorkspace[1]);
 
     /** C[m,n] (+)= A[m,k] · B[k,n] */
     public static void nn(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate) {
-        int nv = S.loopBound(n);
-        for (int i = 0; i < m; i++) {
-            int ci = cOff + i * n;
-            if (!accumulate) java.util.Arrays.fill(c, ci, ci + n, 0f);
-            int ai = aOff + i * k;
-            // rank-1 updates of row i of C by row p of B
-            for (int p = 0; p < k; p++) {
-                float aip = a[ai + p];
-                FloatVector av = FloatVector.broadcast(S, aip);
-                int bp = bOff + p * n;
-                int j = 0;
-                for (; j < nv; j += S.length()) {
-                    FloatVector cv = FloatVector.fromArray(S, c, ci + j);
-                    FloatVector.fromArray(S, b, bp + j).fma(av, cv).intoArray(c, ci + j);
-                }
-                // tail
-                for (; j < n; j++) c[ci + j] = Math.fma(aip, b[bp + j], c[ci + j]);
+        gemm(NN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, null, local(m, n, k), 0, 1);
+    }
+
+    /** C[m,n] = ep((+)A[m,k] · B[k,n]), the {@code part}-th of {@code parts} slices of C. */
+    public static void nn(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate,
+                          GemmEpilogue ep, GemmWorkspace ws, int part, int parts) {
+        gemm(NN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, part, parts);
+    }
+
+    /** C[m,n] (+)= A[m,k] · B[n,k]ᵀ */
+    public static void nt(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate) {
+        gemm(NT, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, null, local(m, n, k), 0, 1);
+    }
+
+    /** C[m,n] = ep((+)A[m,k] · B[n,k]ᵀ), the {@code part}-th of {@code parts} slices of C. */
+    public static void nt(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate,
+                          GemmEpilogue ep, GemmWorkspace ws, int part, int parts) {
+        gemm(NT, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, part, parts);
+    }
+
+    /** C[m,n] (+)= A[k,m]ᵀ · B[k,n] */
+    public static void tn(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate) {
+        gemm(TN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, null, local(m, n, k), 0, 1);
+    }
+
+    /** C[m,n] = ep((+)A[k,m]ᵀ · B[k,n]), the {@code part}-th of {@code parts} slices of C. */
+    public static void tn(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate,
+                          GemmEpilogue ep, GemmWorkspace ws, int part, int parts) {
+        gemm(TN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, part, parts);
+    }
+
+    /** Whether a GEMM of this size is worth splitting over {@code parts} threads (about 64 KFLOP a part or more). */
+    public static boolean worthSplitting(int m, int n, int k, int parts) {
+        return parts > 1 && (long) m * n * k >= 32_768L * parts;
+    }
+
+    private static GemmWorkspace local(int m, int n, int k) {
+        GemmWorkspace[] holder = LOCAL.get();
+        GemmWorkspace ws = holder[0];
+        if (ws == null || !ws.fits(m, n, k)) holder[0] = ws = new GemmWorkspace(m, n, k);
+        return ws;
+    }
+
+    private static void gemm(int form, int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                             boolean accumulate, GemmEpilogue ep, GemmWorkspace ws, int part, int parts) {
+        if (m <= 0 || n <= 0) return;
+        if (ep != null && ep.isNone()) ep = null;
+        if (!Simd.VECTORIZED) {
+            if (part == 0) scalar(form, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep);
+            return;
+        }
+        // element (i, p) of A and (p, j) of B as strides
+        int aRs = form == TN ? 1 : k, aCs = form == TN ? m : 1;
+        int bRs = form == NT ? 1 : n, bCs = form == NT ? k : 1;
+        // the path depends on the whole problem only, never on the split (bitwise identical results)
+        boolean narrow = n <= L;
+        boolean direct = !narrow && form != NT && m <= SMALL_M;
+        int mrb = narrow ? MR_NARROW : MR, nrb = narrow ? L : NR;
+        // this part's rows [i0, i1) and columns [j0, j1), in whole register blocks
+        int i0 = 0, i1 = m, j0 = 0, j1 = n;
+        if (parts > 1) {
+            int mBlocks = (m + mrb - 1) / mrb, nBlocks = (n + nrb - 1) / nrb;
+            // split the dimension whose split duplicates less packing (N duplicates A, M duplicates B)
+            boolean splitN = direct || (nBlocks >= parts && (mBlocks < parts || (long) m <= (long) n));
+            if (splitN) {
+                j0 = Math.min(n, nrb * (int) ((long) nBlocks * part / parts));
+                j1 = Math.min(n, nrb * (int) ((long) nBlocks * (part + 1) / parts));
+            } else {
+                i0 = Math.min(m, mrb * (int) ((long) mBlocks * part / parts));
+                i1 = Math.min(m, mrb * (int) ((long) mBlocks * (part + 1) / parts));
             }
+            if (i0 >= i1 || j0 >= j1) return;
+        }
+        if (k <= 0) {
+            // empty sum: C = ep(beta C)
+            for (int i = i0; i < i1; i++) {
+                for (int j = j0; j < j1; j++) {
+                    int ci = i * n + j;
+                    float s = accumulate ? c[cOff + ci] : 0f;
+                    c[cOff + ci] = ep == null ? s : ep.applyScalar(s, j, ci);
+                }
+            }
+            return;
+        }
+        if (direct) {
+            direct(m, n, k, a, aOff, aRs, aCs, b, bOff, c, cOff, accumulate, ep, ws, i0, i1, j0, j1);
+            return;
+        }
+        // jc: N blocks (packed B in L3)
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc);
+            // pc: K blocks (a KC x NR panel of B in L1); the epilogue after the last one
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                boolean beta = accumulate || pc > 0;
+                GemmEpilogue e = pc + kc == k ? ep : null;
+                GemmKernel.packB(nrb, b, bOff, bRs, bCs, pc, kc, jc, nc, ws.packB);
+                // ic: M blocks (packed A in L2)
+                for (int ic = i0; ic < i1; ic += MC) {
+                    int mc = Math.min(MC, i1 - ic);
+                    GemmKernel.packA(mrb, a, aOff, aRs, aCs, ic, mc, pc, kc, ws.packA);
+                    // jr, ir: register blocks, one B panel against every A panel
+                    for (int jr = 0; jr < nc; jr += nrb) {
+                        int nr = Math.min(nrb, nc - jr);
+                        for (int ir = 0; ir < mc; ir += mrb) {
+                            int mr = Math.min(mrb, mc - ir);
+                            int ci = (ic + ir) * n + jc + jr;
+                            if (narrow) {
+                                GemmKernel.kernel12x1(kc, ws.packA, ir * kc, 1, mrb, mr, ws.packB, jr * kc, nrb,
+                                        c, cOff, ci, n, nr, jc + jr, beta, e, ws.tile);
+                            } else {
+                                GemmKernel.kernel6x2(kc, ws.packA, ir * kc, 1, mrb, mr, ws.packB, jr * kc, nrb,
+                                        c, cOff, ci, n, nr, jc + jr, beta, e, ws.tile);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // small M: A and B read in place, whole k per block; only a ragged last column panel of B is packed
+    private static void direct(int m, int n, int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff,
+                               float[] c, int cOff, boolean accumulate, GemmEpilogue ep, GemmWorkspace ws,
+                               int i0, int i1, int j0, int j1) {
+        for (int jr = j0; jr < j1; jr += NR) {
+            int nr = Math.min(NR, j1 - jr);
+            float[] bp = b;
+            int bo = bOff + jr, brs = n;
+            if (nr < NR) {
+                GemmKernel.packB(NR, b, bOff, n, 1, 0, k, jr, nr, ws.packB);
+                bp = ws.packB;
+                bo = 0;
+                brs = NR;
+            }
+            for (int ir = i0; ir < i1; ir += MR) {
+                int mr = Math.min(MR, i1 - ir);
+                GemmKernel.kernel6x2(k, a, aOff + ir * aRs, aRs, aCs, mr, bp, bo, brs, c, cOff, ir * n + jr, n, nr, jr,
+                        accumulate, ep, ws.tile);
+            }
+        }
+    }
+
+    // the scalar fallback: the twins below, then the epilogue
+    private static void scalar(int form, int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                               boolean accumulate, GemmEpilogue ep) {
+        switch (form) {
+            case NN -> nnScalar(m, n, k, a, aOff, b, bOff, c, cOff, accumulate);
+            case NT -> ntScalar(m, n, k, a, aOff, b, bOff, c, cOff, accumulate);
+            default -> tnScalar(m, n, k, a, aOff, b, bOff, c, cOff, accumulate);
+        }
+        if (ep != null) {
+            for (int i = 0; i < m * n; i++) c[cOff + i] = ep.applyScalar(c[cOff + i], i % n, i);
         }
     }
 
@@ -47,27 +204,6 @@ public final class Gemm {
         }
     }
 
-    /** C[m,n] (+)= A[m,k] · B[n,k]ᵀ */
-    public static void nt(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate) {
-        int kv = S.loopBound(k);
-        for (int i = 0; i < m; i++) {
-            int ai = aOff + i * k;
-            for (int j = 0; j < n; j++) {
-                int bj = bOff + j * k;
-                FloatVector acc = FloatVector.zero(S);
-                int p = 0;
-                for (; p < kv; p += S.length()) {
-                    acc = FloatVector.fromArray(S, a, ai + p).fma(FloatVector.fromArray(S, b, bj + p), acc);
-                }
-                float s = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-                // tail
-                for (; p < k; p++) s = Math.fma(a[ai + p], b[bj + p], s);
-                int cij = cOff + i * n + j;
-                c[cij] = accumulate ? c[cij] + s : s;
-            }
-        }
-    }
-
     /** C[m,n] (+)= A[m,k] · B[n,k]ᵀ, scalar twin of {@link #nt}. */
     public static void ntScalar(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate) {
         for (int i = 0; i < m; i++) {
@@ -75,28 +211,6 @@ public final class Gemm {
                 float s = 0f;
                 for (int p = 0; p < k; p++) s += a[aOff + i * k + p] * b[bOff + j * k + p];
                 c[cOff + i * n + j] = accumulate ? c[cOff + i * n + j] + s : s;
-            }
-        }
-    }
-
-    /** C[m,n] (+)= A[k,m]ᵀ · B[k,n] */
-    public static void tn(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate) {
-        if (!accumulate) java.util.Arrays.fill(c, cOff, cOff + m * n, 0f);
-        int nv = S.loopBound(n);
-        // rank-1 update of C by column i of Aᵀ (row p of A) and row p of B
-        for (int p = 0; p < k; p++) {
-            int bp = bOff + p * n;
-            for (int i = 0; i < m; i++) {
-                float api = a[aOff + p * m + i];
-                FloatVector av = FloatVector.broadcast(S, api);
-                int ci = cOff + i * n;
-                int j = 0;
-                for (; j < nv; j += S.length()) {
-                    FloatVector cv = FloatVector.fromArray(S, c, ci + j);
-                    FloatVector.fromArray(S, b, bp + j).fma(av, cv).intoArray(c, ci + j);
-                }
-                // tail
-                for (; j < n; j++) c[ci + j] = Math.fma(api, b[bp + j], c[ci + j]);
             }
         }
     }

@@ -1,9 +1,15 @@
 package dev.vgrad.kernel;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.List;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
-/** The vector species every kernel uses, chosen once at class load. */
+/**
+ * The vector species every kernel uses, chosen once at class load, and the start-up check that the
+ * Vector API is really compiled to SIMD instructions on this JVM.
+ */
 public final class Simd {
     private Simd() {}
 
@@ -12,4 +18,43 @@ public final class Simd {
 
     /** Float lanes per vector. */
     public static final int LANES = FLOATS.length();
+
+    /** Why the vector kernels cannot run as SIMD here, or null when they can. */
+    private static final String PROBLEM = problem();
+
+    /**
+     * True when the Vector API is compiled to SIMD (HotSpot with its C2 compiler, vectors of at least
+     * 4 floats); when false the GEMM family runs its scalar twins (a vector loop that is interpreted
+     * or compiled by C1 is tens of times slower than plain Java loops).
+     */
+    public static final boolean VECTORIZED = PROBLEM == null;
+
+    static {
+        if (PROBLEM != null) {
+            System.err.println("vgrad: warning: the Vector API is not compiled to SIMD on this JVM (" + PROBLEM
+                    + "); the matrix kernels fall back to scalar loops");
+        }
+    }
+
+    /** One line for the CLI's {@code info}: species and whether vector kernels are compiled to SIMD. */
+    public static String status() {
+        String base = "species " + FLOATS + " (" + LANES + " floats), GEMM " + GemmBlocking.describe();
+        return VECTORIZED ? "SIMD: yes, " + base : "SIMD: NO (" + PROBLEM + "), scalar GEMM fallback; " + base;
+    }
+
+    private static String problem() {
+        String vm = System.getProperty("java.vm.name", "") + " " + System.getProperty("java.vm.vendor", "");
+        if (vm.contains("OpenJ9") || vm.contains("Eclipse OpenJ9")) return "OpenJ9 does not intrinsify the Vector API";
+        if (System.getProperty("java.vm.info", "").contains("interpreted mode")) return "interpreter-only JVM (-Xint)";
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        if (jit == null) return "no JIT compiler";
+        List<String> args = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        for (String a : args) {
+            if (a.equals("-Xint")) return "interpreter-only JVM (-Xint)";
+            if (a.equals("-XX:-UseCompiler")) return "JIT disabled (-XX:-UseCompiler)";
+            if (a.startsWith("-XX:TieredStopAtLevel=") && !a.endsWith("=4")) return "C2 disabled (" + a + ")";
+        }
+        if (FLOATS.length() < 4) return "no SIMD registers of 128 bits or more (species " + FLOATS + ")";
+        return null;
+    }
 }

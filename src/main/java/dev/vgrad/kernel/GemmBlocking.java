@@ -1,0 +1,82 @@
+package dev.vgrad.kernel;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The GEMM family's register and cache blocking, fixed once at class load.
+ *
+ * <p>Register block: MR = 6 rows by NR = 2 vectors (12 accumulators; a 6 x 4-vector block spills).
+ * Species: 512-bit when the CPU has it, chosen from JMH measurements on Zen 4 (see the README's
+ * "Kernels and performance"); override with {@code -Dvgrad.gemm.bits=256|512}.
+ *
+ * <p>Cache blocks (BLIS's analytical model): a KC x NR panel of packed B stays in half of L1 while
+ * the MR-row panels of A stream past it; an MC x KC block of packed A fits in half of L2; a KC x NC
+ * block of packed B in half of L3. Cache sizes come from
+ * {@code /sys/devices/system/cpu/cpu0/cache/index*} (32 KiB / 1 MiB / 8 MiB when unreadable).
+ */
+public final class GemmBlocking {
+    private GemmBlocking() {}
+
+    /** The GEMM micro-kernel's species. */
+    static final VectorSpecies<Float> S = species();
+    /** Floats per vector. */
+    static final int L = S.length();
+    /** Rows of the register block. */
+    static final int MR = 6;
+    /** Columns of the register block: two vectors. */
+    static final int NR = 2 * L;
+    /** Rows of the narrow-N register block (n <= L: one vector wide, 12 rows). */
+    static final int MR_NARROW = 12;
+    /** Cache sizes in bytes: L1 data, L2, L3. */
+    static final long L1 = cacheBytes(1, 32 * 1024), L2 = cacheBytes(2, 1024 * 1024), L3 = cacheBytes(3, 8 * 1024 * 1024);
+    /** Depth of a K block: KC x NR floats of B in half of L1 (a multiple of 8, within [64, 512]). */
+    static final int KC = clamp((int) (L1 / 2 / (4L * NR)) / 8 * 8, 64, 512);
+    /** Rows of an M block: MC x KC floats of A in half of L2 (a multiple of both register blocks' rows). */
+    static final int MC = clamp((int) (L2 / 2 / (4L * KC)) / MR_NARROW * MR_NARROW, MR_NARROW, 1020);
+    /** Columns of an N block: KC x NC floats of B in half of L3 (a multiple of NR). */
+    static final int NC = clamp((int) (L3 / 2 / (4L * KC)) / NR * NR, NR, 4096 / NR * NR);
+    /** At most this many rows take the unpacked (GEMV-like) path, reading A and B in place. */
+    static final int SMALL_M = 16;
+
+    /** e.g. "512-bit, 6x32 register block, KC 128 MC 1020 NC 4096 (L1 32K, L2 1024K, L3 32768K)". */
+    public static String describe() {
+        return S.vectorBitSize() + "-bit, " + MR + "x" + NR + " register block, KC " + KC + " MC " + MC + " NC " + NC
+                + " (L1 " + L1 / 1024 + "K, L2 " + L2 / 1024 + "K, L3 " + L3 / 1024 + "K)";
+    }
+
+    /** Bits per vector of the GEMM micro-kernel. */
+    public static int bits() { return S.vectorBitSize(); }
+
+    private static VectorSpecies<Float> species() {
+        VectorSpecies<Float> preferred = FloatVector.SPECIES_PREFERRED;
+        String bits = System.getProperty("vgrad.gemm.bits", "");
+        if (bits.equals("256") && preferred.vectorBitSize() >= 256) return FloatVector.SPECIES_256;
+        if (bits.equals("128") && preferred.vectorBitSize() >= 128) return FloatVector.SPECIES_128;
+        return preferred;
+    }
+
+    private static long cacheBytes(int level, long fallback) {
+        for (int i = 0; i < 8; i++) {
+            Path dir = Path.of("/sys/devices/system/cpu/cpu0/cache/index" + i);
+            try {
+                if (!Files.isDirectory(dir)) continue;
+                int lvl = Integer.parseInt(Files.readString(dir.resolve("level")).trim());
+                String type = Files.readString(dir.resolve("type")).trim();
+                if (lvl != level || type.equals("Instruction")) continue;
+                String size = Files.readString(dir.resolve("size")).trim().toUpperCase();
+                long mult = size.endsWith("K") ? 1024 : size.endsWith("M") ? 1024 * 1024 : 1;
+                long v = Long.parseLong(size.replaceAll("[^0-9]", "")) * mult;
+                return v > 0 ? v : fallback;
+            } catch (IOException | RuntimeException e) {
+                return fallback;
+            }
+        }
+        return fallback;
+    }
+
+    private static int clamp(int v, int lo, int hi) { return Math.max(lo, Math.min(hi, v)); }
+}

@@ -1,0 +1,218 @@
+package dev.vgrad.kernel;
+
+import static dev.vgrad.kernel.GemmBlocking.L;
+import static dev.vgrad.kernel.GemmBlocking.NR;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The GEMM micro-kernels and packing routines (BLIS's contract). A micro-kernel computes one
+ * register block of C, rows x columns = MR x NR, from a panel of A (element (r, p) at
+ * {@code a[aOff + r*aRs + p*aCs]}) and a panel of B (row p at {@code b[bOff + p*bRs]}, NR contiguous
+ * floats): C (+)= A·B, then the epilogue. Packed panels have aRs = 1, aCs = MR, bRs = NR; the small-M
+ * path passes the caller's arrays unpacked. Edge blocks are handled inside: rows past {@code mr}
+ * re-read the last valid row and are not stored; columns past {@code nr} go through a tile buffer.
+ */
+final class GemmKernel {
+    private GemmKernel() {}
+
+    private static final VectorSpecies<Float> S = GemmBlocking.S;
+
+    /**
+     * C[r, j] (+)= sum_p A[r, p] B[p, j] for r < mr, j < nr (a 6 x 2-vector block), then the epilogue.
+     * {@code ci} is the index of C's block corner relative to {@code cOff}; {@code col} its column.
+     */
+    static void kernel6x2(int kc, float[] a, int aOff, int aRs, int aCs, int mr, float[] b, int bOff, int bRs,
+                          float[] c, int cOff, int ci, int ldc, int nr, int col, boolean beta, GemmEpilogue ep, float[] tile) {
+        int r1 = Math.min(1, mr - 1) * aRs, r2 = Math.min(2, mr - 1) * aRs, r3 = Math.min(3, mr - 1) * aRs;
+        int r4 = Math.min(4, mr - 1) * aRs, r5 = Math.min(5, mr - 1) * aRs;
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        int ap = aOff, bp = bOff;
+        // one rank-1 update of the register block per step of k
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            c00 = b0.fma(x, c00);
+            c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(S, a[ap + r1]);
+            c10 = b0.fma(x, c10);
+            c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(S, a[ap + r2]);
+            c20 = b0.fma(x, c20);
+            c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(S, a[ap + r3]);
+            c30 = b0.fma(x, c30);
+            c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(S, a[ap + r4]);
+            c40 = b0.fma(x, c40);
+            c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(S, a[ap + r5]);
+            c50 = b0.fma(x, c50);
+            c51 = b1.fma(x, c51);
+            ap += aCs;
+            bp += bRs;
+        }
+        // write back the valid rows
+        store2(c00, c01, c, cOff, ci, nr, col, beta, ep, tile);
+        if (mr > 1) store2(c10, c11, c, cOff, ci + ldc, nr, col, beta, ep, tile);
+        if (mr > 2) store2(c20, c21, c, cOff, ci + 2 * ldc, nr, col, beta, ep, tile);
+        if (mr > 3) store2(c30, c31, c, cOff, ci + 3 * ldc, nr, col, beta, ep, tile);
+        if (mr > 4) store2(c40, c41, c, cOff, ci + 4 * ldc, nr, col, beta, ep, tile);
+        if (mr > 5) store2(c50, c51, c, cOff, ci + 5 * ldc, nr, col, beta, ep, tile);
+    }
+
+    /**
+     * C[r, j] (+)= sum_p A[r, p] B[p, j] for r < mr, j < nr (a 12 x 1-vector block, for C narrower than
+     * one vector such as a 10-class output layer), then the epilogue. B rows are L floats apart.
+     */
+    static void kernel12x1(int kc, float[] a, int aOff, int aRs, int aCs, int mr, float[] b, int bOff, int bRs,
+                           float[] c, int cOff, int ci, int ldc, int nr, int col, boolean beta, GemmEpilogue ep, float[] tile) {
+        int r1 = Math.min(1, mr - 1) * aRs, r2 = Math.min(2, mr - 1) * aRs, r3 = Math.min(3, mr - 1) * aRs;
+        int r4 = Math.min(4, mr - 1) * aRs, r5 = Math.min(5, mr - 1) * aRs, r6 = Math.min(6, mr - 1) * aRs;
+        int r7 = Math.min(7, mr - 1) * aRs, r8 = Math.min(8, mr - 1) * aRs, r9 = Math.min(9, mr - 1) * aRs;
+        int r10 = Math.min(10, mr - 1) * aRs, r11 = Math.min(11, mr - 1) * aRs;
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        FloatVector c4 = FloatVector.zero(S), c5 = FloatVector.zero(S), c6 = FloatVector.zero(S), c7 = FloatVector.zero(S);
+        FloatVector c8 = FloatVector.zero(S), c9 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        int ap = aOff, bp = bOff;
+        // one rank-1 update of the register block per step of k
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            c0 = b0.fma(FloatVector.broadcast(S, a[ap]), c0);
+            c1 = b0.fma(FloatVector.broadcast(S, a[ap + r1]), c1);
+            c2 = b0.fma(FloatVector.broadcast(S, a[ap + r2]), c2);
+            c3 = b0.fma(FloatVector.broadcast(S, a[ap + r3]), c3);
+            c4 = b0.fma(FloatVector.broadcast(S, a[ap + r4]), c4);
+            c5 = b0.fma(FloatVector.broadcast(S, a[ap + r5]), c5);
+            c6 = b0.fma(FloatVector.broadcast(S, a[ap + r6]), c6);
+            c7 = b0.fma(FloatVector.broadcast(S, a[ap + r7]), c7);
+            c8 = b0.fma(FloatVector.broadcast(S, a[ap + r8]), c8);
+            c9 = b0.fma(FloatVector.broadcast(S, a[ap + r9]), c9);
+            c10 = b0.fma(FloatVector.broadcast(S, a[ap + r10]), c10);
+            c11 = b0.fma(FloatVector.broadcast(S, a[ap + r11]), c11);
+            ap += aCs;
+            bp += bRs;
+        }
+        // write back the valid rows
+        store1(c0, c, cOff, ci, nr, col, beta, ep, tile);
+        if (mr > 1) store1(c1, c, cOff, ci + ldc, nr, col, beta, ep, tile);
+        if (mr > 2) store1(c2, c, cOff, ci + 2 * ldc, nr, col, beta, ep, tile);
+        if (mr > 3) store1(c3, c, cOff, ci + 3 * ldc, nr, col, beta, ep, tile);
+        if (mr > 4) store1(c4, c, cOff, ci + 4 * ldc, nr, col, beta, ep, tile);
+        if (mr > 5) store1(c5, c, cOff, ci + 5 * ldc, nr, col, beta, ep, tile);
+        if (mr > 6) store1(c6, c, cOff, ci + 6 * ldc, nr, col, beta, ep, tile);
+        if (mr > 7) store1(c7, c, cOff, ci + 7 * ldc, nr, col, beta, ep, tile);
+        if (mr > 8) store1(c8, c, cOff, ci + 8 * ldc, nr, col, beta, ep, tile);
+        if (mr > 9) store1(c9, c, cOff, ci + 9 * ldc, nr, col, beta, ep, tile);
+        if (mr > 10) store1(c10, c, cOff, ci + 10 * ldc, nr, col, beta, ep, tile);
+        if (mr > 11) store1(c11, c, cOff, ci + 11 * ldc, nr, col, beta, ep, tile);
+    }
+
+    /** c[ci + j] = ep((beta ? c[ci + j] : 0) + (v0 ++ v1)[j]) for j < nr. */
+    private static void store2(FloatVector v0, FloatVector v1, float[] c, int cOff, int ci, int nr, int col,
+                               boolean beta, GemmEpilogue ep, float[] tile) {
+        int at = cOff + ci;
+        if (nr == NR) {
+            if (beta) {
+                v0 = v0.add(FloatVector.fromArray(S, c, at));
+                v1 = v1.add(FloatVector.fromArray(S, c, at + L));
+            }
+            if (ep != null) {
+                v0 = ep.apply(v0, col, ci);
+                v1 = ep.apply(v1, col + L, ci + L);
+            }
+            v0.intoArray(c, at);
+            v1.intoArray(c, at + L);
+        } else {
+            v0.intoArray(tile, 0);
+            v1.intoArray(tile, L);
+            storeTile(tile, c, at, ci, nr, col, beta, ep);
+        }
+    }
+
+    /** c[ci + j] = ep((beta ? c[ci + j] : 0) + v[j]) for j < nr. */
+    private static void store1(FloatVector v, float[] c, int cOff, int ci, int nr, int col,
+                               boolean beta, GemmEpilogue ep, float[] tile) {
+        int at = cOff + ci;
+        if (nr == L) {
+            if (beta) v = v.add(FloatVector.fromArray(S, c, at));
+            if (ep != null) v = ep.apply(v, col, ci);
+            v.intoArray(c, at);
+        } else {
+            v.intoArray(tile, 0);
+            storeTile(tile, c, at, ci, nr, col, beta, ep);
+        }
+    }
+
+    // edge columns: one float at a time from the tile
+    private static void storeTile(float[] tile, float[] c, int at, int ci, int nr, int col, boolean beta, GemmEpilogue ep) {
+        for (int j = 0; j < nr; j++) {
+            float s = beta ? c[at + j] + tile[j] : tile[j];
+            c[at + j] = ep == null ? s : ep.applyScalar(s, col + j, ci + j);
+        }
+    }
+
+    /**
+     * Packs rows [i0, i0 + mc) x columns [p0, p0 + kc) of A into panels of {@code mrb} rows:
+     * ap[ir*kc + p*mrb + r] = A(i0 + ir + r, p0 + p), zero past the last row.
+     */
+    static void packA(int mrb, float[] a, int aOff, int aRs, int aCs, int i0, int mc, int p0, int kc, float[] ap) {
+        for (int ir = 0; ir < mc; ir += mrb) {
+            int mr = Math.min(mrb, mc - ir);
+            int base = ir * kc;
+            if (aCs == 1) {
+                // rows of A are contiguous along k
+                for (int r = 0; r < mr; r++) {
+                    int src = aOff + (i0 + ir + r) * aRs + p0;
+                    for (int p = 0; p < kc; p++) ap[base + p * mrb + r] = a[src + p];
+                }
+            } else {
+                // columns of A are contiguous (A is stored transposed, aRs == 1)
+                for (int p = 0; p < kc; p++) {
+                    int src = aOff + (i0 + ir) * aRs + (p0 + p) * aCs;
+                    int dst = base + p * mrb;
+                    for (int r = 0; r < mr; r++) ap[dst + r] = a[src + r * aRs];
+                }
+            }
+            // zero rows past the edge
+            for (int p = 0; p < kc && mr < mrb; p++) {
+                for (int r = mr; r < mrb; r++) ap[base + p * mrb + r] = 0f;
+            }
+        }
+    }
+
+    /**
+     * Packs rows [p0, p0 + kc) x columns [j0, j0 + nc) of B into panels of {@code nrb} columns:
+     * bp[jr*kc + p*nrb + j] = B(p0 + p, j0 + jr + j), zero past the last column.
+     */
+    static void packB(int nrb, float[] b, int bOff, int bRs, int bCs, int p0, int kc, int j0, int nc, float[] bp) {
+        for (int jr = 0; jr < nc; jr += nrb) {
+            int nr = Math.min(nrb, nc - jr);
+            int base = jr * kc;
+            if (bCs == 1) {
+                // rows of B are contiguous along n: copy nr floats per row
+                for (int p = 0; p < kc; p++) {
+                    int src = bOff + (p0 + p) * bRs + j0 + jr;
+                    int dst = base + p * nrb;
+                    if (nr == nrb) {
+                        for (int q = 0; q < nrb; q += L) FloatVector.fromArray(S, b, src + q).intoArray(bp, dst + q);
+                    } else {
+                        System.arraycopy(b, src, bp, dst, nr);
+                        java.util.Arrays.fill(bp, dst + nr, dst + nrb, 0f);
+                    }
+                }
+            } else {
+                // B is stored transposed (bRs == 1): each column is contiguous along k
+                for (int j = 0; j < nr; j++) {
+                    int src = bOff + (j0 + jr + j) * bCs + p0;
+                    for (int p = 0; p < kc; p++) bp[base + p * nrb + j] = b[src + p];
+                }
+                for (int p = 0; p < kc && nr < nrb; p++) java.util.Arrays.fill(bp, base + p * nrb + nr, base + (p + 1) * nrb, 0f);
+            }
+        }
+    }
+}

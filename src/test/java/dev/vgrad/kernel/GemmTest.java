@@ -1,0 +1,199 @@
+package dev.vgrad.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vgrad.graph.Activation;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The GEMM family against its scalar twins. Tolerance: |vector - scalar| <= 1e-5 * (1 + sum_p |a_ip b_pj|),
+ * a few float ulps of the largest partial sum (the kernels sum with FMA in K blocks, the twins with
+ * separate multiply and add). Sizes: 1, lanes - 1, lanes, lanes + 1, primes, and non-multiples of every
+ * block size (MR, NR, KC, MC).
+ */
+class GemmTest {
+    static final int L = GemmBlocking.L;
+    static final int[] SIZES = {1, 2, 5, 6, 7, L - 1, L, L + 1, 2 * L + 1, 31, 37, 97};
+
+    interface Form {
+        void run(int m, int n, int k, float[] a, float[] b, float[] c, boolean acc, GemmEpilogue ep, GemmWorkspace ws, int part, int parts);
+
+        void scalar(int m, int n, int k, float[] a, float[] b, float[] c, boolean acc);
+
+        /** |A|·|B| at (i, j): the scale of the rounding error. */
+        float abs(int m, int n, int k, float[] a, float[] b, int i, int j);
+    }
+
+    static final Form NN = new Form() {
+        public void run(int m, int n, int k, float[] a, float[] b, float[] c, boolean acc, GemmEpilogue ep, GemmWorkspace ws, int part, int parts) {
+            Gemm.nn(m, n, k, a, 0, b, 0, c, 0, acc, ep, ws, part, parts);
+        }
+        public void scalar(int m, int n, int k, float[] a, float[] b, float[] c, boolean acc) { Gemm.nnScalar(m, n, k, a, 0, b, 0, c, 0, acc); }
+        public float abs(int m, int n, int k, float[] a, float[] b, int i, int j) {
+            float s = 0; for (int p = 0; p < k; p++) s += Math.abs(a[i * k + p] * b[p * n + j]); return s;
+        }
+    };
+    static final Form NT = new Form() {
+        public void run(int m, int n, int k, float[] a, float[] b, float[] c, boolean acc, GemmEpilogue ep, GemmWorkspace ws, int part, int parts) {
+            Gemm.nt(m, n, k, a, 0, b, 0, c, 0, acc, ep, ws, part, parts);
+        }
+        public void scalar(int m, int n, int k, float[] a, float[] b, float[] c, boolean acc) { Gemm.ntScalar(m, n, k, a, 0, b, 0, c, 0, acc); }
+        public float abs(int m, int n, int k, float[] a, float[] b, int i, int j) {
+            float s = 0; for (int p = 0; p < k; p++) s += Math.abs(a[i * k + p] * b[j * k + p]); return s;
+        }
+    };
+    static final Form TN = new Form() {
+        public void run(int m, int n, int k, float[] a, float[] b, float[] c, boolean acc, GemmEpilogue ep, GemmWorkspace ws, int part, int parts) {
+            Gemm.tn(m, n, k, a, 0, b, 0, c, 0, acc, ep, ws, part, parts);
+        }
+        public void scalar(int m, int n, int k, float[] a, float[] b, float[] c, boolean acc) { Gemm.tnScalar(m, n, k, a, 0, b, 0, c, 0, acc); }
+        public float abs(int m, int n, int k, float[] a, float[] b, int i, int j) {
+            float s = 0; for (int p = 0; p < k; p++) s += Math.abs(a[p * m + i] * b[p * n + j]); return s;
+        }
+    };
+    static final Form[] FORMS = {NN, NT, TN};
+
+    static float[] random(SplittableRandom r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
+        return x;
+    }
+
+    /** Runs all parts one after another, each with its own workspace (as the worker pool does). */
+    static void runParts(Form f, int m, int n, int k, float[] a, float[] b, float[] c, boolean acc, GemmEpilogue ep, int parts) {
+        for (int t = 0; t < parts; t++) f.run(m, n, k, a, b, c, acc, ep, new GemmWorkspace(m, n, k), t, parts);
+    }
+
+    static void check(Form f, int m, int n, int k, boolean acc, int parts, SplittableRandom r) {
+        float[] a = random(r, m * k), b = random(r, k * n), c0 = random(r, m * n);
+        float[] expect = c0.clone(), got = c0.clone();
+        f.scalar(m, n, k, a, b, expect, acc);
+        runParts(f, m, n, k, a, b, got, acc, null, parts);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float tol = 1e-5f * (1 + f.abs(m, n, k, a, b, i, j) + (acc ? Math.abs(c0[i * n + j]) : 0));
+                float e = expect[i * n + j], g = got[i * n + j];
+                if (!(Math.abs(e - g) <= tol)) {
+                    throw new AssertionError("m=" + m + " n=" + n + " k=" + k + " acc=" + acc + " parts=" + parts
+                            + " at (" + i + "," + j + "): expected " + e + " got " + g);
+                }
+            }
+        }
+    }
+
+    @Test
+    void handWorkedTwoByTwo() {
+        // [1 2; 3 4] · [5 6; 7 8] = [19 22; 43 50]; Aᵀ·B with the same storage = [1 3; 2 4]·B = [26 30; 38 44]
+        float[] a = {1, 2, 3, 4}, b = {5, 6, 7, 8}, c = new float[4];
+        Gemm.nn(2, 2, 2, a, 0, b, 0, c, 0, false);
+        assertArrayEquals(new float[] {19, 22, 43, 50}, c);
+        Gemm.nn(2, 2, 2, a, 0, b, 0, c, 0, true);
+        assertArrayEquals(new float[] {38, 44, 86, 100}, c);
+        Gemm.tn(2, 2, 2, a, 0, b, 0, c, 0, false);
+        assertArrayEquals(new float[] {26, 30, 38, 44}, c);
+        // A·Bᵀ = [1 2; 3 4]·[5 7; 6 8] = [17 23; 39 53]
+        Gemm.nt(2, 2, 2, a, 0, b, 0, c, 0, false);
+        assertArrayEquals(new float[] {17, 23, 39, 53}, c);
+    }
+
+    @Test
+    void everyFormAndSmallSizeMatchesTheScalarTwin() {
+        SplittableRandom r = new SplittableRandom(1);
+        for (Form f : FORMS) {
+            for (int m : SIZES) {
+                for (int n : SIZES) {
+                    for (int k : new int[] {1, 7, L + 1, 37}) check(f, m, n, k, (m + n) % 2 == 0, 1, r);
+                }
+            }
+        }
+    }
+
+    @Test
+    void sizesAcrossEveryBlockBoundaryMatchTheScalarTwin() {
+        SplittableRandom r = new SplittableRandom(2);
+        int kc = GemmBlocking.KC, mc = GemmBlocking.MC;
+        int[][] shapes = {{17, 2 * GemmBlocking.NR + 3, kc + 1}, {mc + 7, 19, 2 * kc + 3}, {13, 50, kc - 1},
+                {128, 10, 256}, {128, 256, 10}, {1, 300, 91}, {16, 33, 129}, {3, 10, 784}};
+        for (Form f : FORMS) {
+            for (int[] s : shapes) {
+                for (boolean acc : new boolean[] {false, true}) {
+                    for (int parts = 1; parts <= 3; parts++) check(f, s[0], s[1], s[2], acc, parts, r);
+                }
+            }
+        }
+    }
+
+    @Test
+    void resultsAreBitwiseIdenticalForOneTwoAndThreeParts() {
+        SplittableRandom r = new SplittableRandom(3);
+        int[][] shapes = {{128, 256, 784}, {128, 10, 256}, {7, 301, 65}, {300, 300, 300}, {97, 17, 13}};
+        // a bias + leaky-ReLU epilogue: exact operations only (a transcendental activation may differ in the
+        // last ulp between interpreted and C2-compiled vector code, which is not a property of the split)
+        for (Form f : FORMS) {
+            for (int[] s : shapes) {
+                int m = s[0], n = s[1], k = s[2];
+                float[] a = random(r, m * k), b = random(r, k * n), bias = random(r, n), c0 = random(r, m * n);
+                for (boolean acc : new boolean[] {false, true}) {
+                    GemmEpilogue relu = new GemmEpilogue(bias, 0, Activation.LEAKY_RELU, 0.25f, null, 0);
+                    float[] one = c0.clone();
+                    runParts(f, m, n, k, a, b, one, acc, relu, 1);
+                    for (int parts = 2; parts <= 4; parts++) {
+                        float[] many = c0.clone();
+                        runParts(f, m, n, k, a, b, many, acc, relu, parts);
+                        assertArrayEquals(one, many, "m=" + m + " n=" + n + " k=" + k + " parts=" + parts);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void fusedBiasAndActivationEqualGemmThenBiasActivation() {
+        SplittableRandom r = new SplittableRandom(4);
+        for (Activation act : Activation.values()) {
+            for (int[] s : new int[][] {{5, 10, 33}, {128, 37, 200}, {16, 256, 64}, {13, L + 1, 5}}) {
+                int m = s[0], n = s[1], k = s[2];
+                float[] a = random(r, m * k), b = random(r, k * n), bias = random(r, n);
+                float[] expect = new float[m * n], zExpect = new float[m * n];
+                Gemm.nnScalar(m, n, k, a, 0, b, 0, expect, 0, false);
+                Bias.biasActivationScalar(m, n, bias, 0, act, 0.1f, expect, 0, zExpect, 0);
+                float[] got = new float[m * n], z = new float[m * n];
+                Gemm.nn(m, n, k, a, 0, b, 0, got, 0, false, new GemmEpilogue(bias, 0, act, 0.1f, z, 0), new GemmWorkspace(m, n, k), 0, 1);
+                for (int i = 0; i < m * n; i++) {
+                    assertEquals(zExpect[i], z[i], 1e-4f * (1 + Math.abs(zExpect[i])), act + " pre-activation " + i);
+                    assertEquals(expect[i], got[i], 1e-4f * (1 + Math.abs(expect[i])), act + " output " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void randomProjectionHoldsOnLargeSizes() {
+        // C·t must equal A·(B·t) for a random vector t: O(n^2) checks of an O(n^3) product
+        SplittableRandom r = new SplittableRandom(5);
+        for (Form f : FORMS) {
+            int m = 517, n = 389, k = 611;
+            float[] a = random(r, m * k), b = random(r, k * n), c = new float[m * n], t = random(r, n);
+            runParts(f, m, n, k, a, b, c, false, null, 2);
+            double[] bt = new double[k];
+            for (int p = 0; p < k; p++) {
+                for (int j = 0; j < n; j++) bt[p] += (double) (f == NT ? b[j * k + p] : b[p * n + j]) * t[j];
+            }
+            for (int i = 0; i < m; i++) {
+                double ct = 0, abt = 0;
+                for (int j = 0; j < n; j++) ct += (double) c[i * n + j] * t[j];
+                for (int p = 0; p < k; p++) abt += (double) (f == TN ? a[p * m + i] : a[i * k + p]) * bt[p];
+                assertEquals(abt, ct, 1e-3 * Math.sqrt(k * n), "row " + i);
+            }
+        }
+    }
+
+    @Test
+    void statusNamesTheSpecies() {
+        assertTrue(Simd.status().contains(Simd.FLOATS.toString()), Simd.status());
+        assertTrue(Simd.status().startsWith("SIMD: "), Simd.status());
+    }
+}
