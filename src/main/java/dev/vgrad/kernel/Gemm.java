@@ -4,7 +4,6 @@ import static dev.vgrad.kernel.GemmBlocking.KC;
 import static dev.vgrad.kernel.GemmBlocking.L;
 import static dev.vgrad.kernel.GemmBlocking.MC;
 import static dev.vgrad.kernel.GemmBlocking.MR;
-import static dev.vgrad.kernel.GemmBlocking.MR_NARROW;
 import static dev.vgrad.kernel.GemmBlocking.NC;
 import static dev.vgrad.kernel.GemmBlocking.NR;
 import static dev.vgrad.kernel.GemmBlocking.SMALL_M;
@@ -13,8 +12,8 @@ import static dev.vgrad.kernel.GemmBlocking.SMALL_M;
  * Matrix products in the three forms backpropagation needs, BLIS-structured: macro loops block C's
  * columns by NC, the inner dimension by KC and C's rows by MC, pack the blocks of A and B into
  * contiguous panels ({@link GemmWorkspace}), and call one micro-kernel per register block
- * ({@link GemmKernel}). Two dedicated paths: C at most one vector wide (an output layer, n <= lanes)
- * uses a 12 x 1-vector block; at most {@value GemmBlocking#SMALL_M} rows of A (batch 1-16, GEMV-like)
+ * ({@link GemmKernel}). Two dedicated paths read A in place (no packing, A is streamed once): C at most
+ * one vector wide (an output layer, n <= lanes) uses a 12 x 1-vector block over B packed once; at most {@value GemmBlocking#SMALL_M} rows of A (batch 1-16, GEMV-like)
  * with B in row-major (k, n) skip packing and read A and B in place.
  *
  * <p>All matrices are dense row-major with no padding; {@code accumulate} adds into C (beta = 1)
@@ -94,13 +93,13 @@ public final class Gemm {
         // the path depends on the whole problem only, never on the split (bitwise identical results)
         boolean narrow = n <= L;
         boolean direct = !narrow && form != NT && m <= SMALL_M;
-        int mrb = narrow ? MR_NARROW : MR, nrb = narrow ? L : NR;
+        int mrb = narrow ? 12 : MR, nrb = narrow ? L : NR;
         // this part's rows [i0, i1) and columns [j0, j1), in whole register blocks
         int i0 = 0, i1 = m, j0 = 0, j1 = n;
         if (parts > 1) {
             int mBlocks = (m + mrb - 1) / mrb, nBlocks = (n + nrb - 1) / nrb;
             // split the dimension whose split duplicates less packing (N duplicates A, M duplicates B)
-            boolean splitN = direct || (nBlocks >= parts && (mBlocks < parts || (long) m <= (long) n));
+            boolean splitN = direct || (nBlocks >= parts && (mBlocks < parts || m <= n));
             if (splitN) {
                 j0 = Math.min(n, nrb * (int) ((long) nBlocks * part / parts));
                 j1 = Math.min(n, nrb * (int) ((long) nBlocks * (part + 1) / parts));
@@ -121,8 +120,17 @@ public final class Gemm {
             }
             return;
         }
+        if (narrow) {
+            // narrow C: B packed once (k x L, zero-padded), A streamed in place by 12-row blocks
+            GemmKernel.packB(L, b, bOff, bRs, bCs, 0, k, 0, n, ws.packB);
+            for (int ir = i0; ir < i1; ir += 12) {
+                GemmKernel.kernel12x1(k, a, aOff + ir * aRs, aRs, aCs, Math.min(12, i1 - ir), ws.packB, 0, L,
+                        c, cOff, ir, 0, n, n, accumulate, ep, ws.tile);
+            }
+            return;
+        }
         if (direct) {
-            direct(m, n, k, a, aOff, aRs, aCs, b, bOff, c, cOff, accumulate, ep, ws, i0, i1, j0, j1);
+            direct(n, k, a, aOff, aRs, aCs, b, bOff, c, cOff, accumulate, ep, ws, i0, i1, j0, j1);
             return;
         }
         // jc: N blocks (packed B in L3)
@@ -133,24 +141,17 @@ public final class Gemm {
                 int kc = Math.min(KC, k - pc);
                 boolean beta = accumulate || pc > 0;
                 GemmEpilogue e = pc + kc == k ? ep : null;
-                GemmKernel.packB(nrb, b, bOff, bRs, bCs, pc, kc, jc, nc, ws.packB);
+                GemmKernel.packB(NR, b, bOff, bRs, bCs, pc, kc, jc, nc, ws.packB);
                 // ic: M blocks (packed A in L2)
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
-                    GemmKernel.packA(mrb, a, aOff, aRs, aCs, ic, mc, pc, kc, ws.packA);
+                    GemmKernel.packA(a, aOff, aRs, aCs, ic, mc, pc, kc, ws.packA);
                     // jr, ir: register blocks, one B panel against every A panel
-                    for (int jr = 0; jr < nc; jr += nrb) {
-                        int nr = Math.min(nrb, nc - jr);
-                        for (int ir = 0; ir < mc; ir += mrb) {
-                            int mr = Math.min(mrb, mc - ir);
-                            int ci = (ic + ir) * n + jc + jr;
-                            if (narrow) {
-                                GemmKernel.kernel12x1(kc, ws.packA, ir * kc, 1, mrb, mr, ws.packB, jr * kc, nrb,
-                                        c, cOff, ci, n, nr, jc + jr, beta, e, ws.tile);
-                            } else {
-                                GemmKernel.kernel6x2(kc, ws.packA, ir * kc, 1, mrb, mr, ws.packB, jr * kc, nrb,
-                                        c, cOff, ci, n, nr, jc + jr, beta, e, ws.tile);
-                            }
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int nr = Math.min(NR, nc - jr);
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            GemmKernel.kernel6x2(kc, ws.packA, ir * kc, 1, MR, Math.min(MR, mc - ir), ws.packB, jr * kc, NR,
+                                    c, cOff, ic + ir, jc + jr, n, nr, beta, e, ws.tile);
                         }
                     }
                 }
@@ -159,7 +160,7 @@ public final class Gemm {
     }
 
     // small M: A and B read in place, whole k per block; only a ragged last column panel of B is packed
-    private static void direct(int m, int n, int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff,
+    private static void direct(int n, int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff,
                                float[] c, int cOff, boolean accumulate, GemmEpilogue ep, GemmWorkspace ws,
                                int i0, int i1, int j0, int j1) {
         for (int jr = j0; jr < j1; jr += NR) {
@@ -173,9 +174,8 @@ public final class Gemm {
                 brs = NR;
             }
             for (int ir = i0; ir < i1; ir += MR) {
-                int mr = Math.min(MR, i1 - ir);
-                GemmKernel.kernel6x2(k, a, aOff + ir * aRs, aRs, aCs, mr, bp, bo, brs, c, cOff, ir * n + jr, n, nr, jr,
-                        accumulate, ep, ws.tile);
+                GemmKernel.kernel6x2(k, a, aOff + ir * aRs, aRs, aCs, Math.min(MR, i1 - ir), bp, bo, brs,
+                        c, cOff, ir, jr, n, nr, accumulate, ep, ws.tile);
             }
         }
     }

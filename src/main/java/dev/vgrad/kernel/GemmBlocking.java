@@ -29,14 +29,12 @@ public final class GemmBlocking {
     static final int MR = 6;
     /** Columns of the register block: two vectors. */
     static final int NR = 2 * L;
-    /** Rows of the narrow-N register block (n <= L: one vector wide, 12 rows). */
-    static final int MR_NARROW = 12;
     /** Cache sizes in bytes: L1 data, L2, L3. */
     static final long L1 = cacheBytes(1, 32 * 1024), L2 = cacheBytes(2, 1024 * 1024), L3 = cacheBytes(3, 8 * 1024 * 1024);
     /** Depth of a K block: KC x NR floats of B in half of L1 (a multiple of 8, within [64, 512]). */
     static final int KC = clamp((int) (L1 / 2 / (4L * NR)) / 8 * 8, 64, 512);
-    /** Rows of an M block: MC x KC floats of A in half of L2 (a multiple of both register blocks' rows). */
-    static final int MC = clamp((int) (L2 / 2 / (4L * KC)) / MR_NARROW * MR_NARROW, MR_NARROW, 1020);
+    /** Rows of an M block: MC x KC floats of A in half of L2 (a multiple of MR). */
+    static final int MC = clamp((int) (L2 / 2 / (4L * KC)) / MR * MR, MR, 1020);
     /** Columns of an N block: KC x NC floats of B in half of L3 (a multiple of NR). */
     static final int NC = clamp((int) (L3 / 2 / (4L * KC)) / NR * NR, NR, 4096 / NR * NR);
     /** At most this many rows take the unpacked (GEMV-like) path, reading A and B in place. */

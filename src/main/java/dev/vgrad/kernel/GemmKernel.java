@@ -1,6 +1,7 @@
 package dev.vgrad.kernel;
 
 import static dev.vgrad.kernel.GemmBlocking.L;
+import static dev.vgrad.kernel.GemmBlocking.MR;
 import static dev.vgrad.kernel.GemmBlocking.NR;
 
 import jdk.incubator.vector.FloatVector;
@@ -11,8 +12,10 @@ import jdk.incubator.vector.VectorSpecies;
  * register block of C, rows x columns = MR x NR, from a panel of A (element (r, p) at
  * {@code a[aOff + r*aRs + p*aCs]}) and a panel of B (row p at {@code b[bOff + p*bRs]}, NR contiguous
  * floats): C (+)= A·B, then the epilogue. Packed panels have aRs = 1, aCs = MR, bRs = NR; the small-M
- * path passes the caller's arrays unpacked. Edge blocks are handled inside: rows past {@code mr}
- * re-read the last valid row and are not stored; columns past {@code nr} go through a tile buffer.
+ * path passes the caller's arrays unpacked. The block is spilled to a small tile (L1) and merged
+ * into C by one routine that applies beta, the epilogue and the edges: rows past {@code mr} re-read the
+ * last valid row and are not stored, columns past {@code nr} are not stored. (Merging inside the
+ * kernel from registers made C2 hit its inlining node limit and box the vectors.)
  */
 final class GemmKernel {
     private GemmKernel() {}
@@ -20,11 +23,11 @@ final class GemmKernel {
     private static final VectorSpecies<Float> S = GemmBlocking.S;
 
     /**
-     * C[r, j] (+)= sum_p A[r, p] B[p, j] for r < mr, j < nr (a 6 x 2-vector block), then the epilogue.
-     * {@code ci} is the index of C's block corner relative to {@code cOff}; {@code col} its column.
+     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < mr, j < nr (a 6 x 2-vector block), then the
+     * epilogue. C has rows {@code ldc} floats long.
      */
     static void kernel6x2(int kc, float[] a, int aOff, int aRs, int aCs, int mr, float[] b, int bOff, int bRs,
-                          float[] c, int cOff, int ci, int ldc, int nr, int col, boolean beta, GemmEpilogue ep, float[] tile) {
+                          float[] c, int cOff, int i0, int j0, int ldc, int nr, boolean beta, GemmEpilogue ep, float[] tile) {
         int r1 = Math.min(1, mr - 1) * aRs, r2 = Math.min(2, mr - 1) * aRs, r3 = Math.min(3, mr - 1) * aRs;
         int r4 = Math.min(4, mr - 1) * aRs, r5 = Math.min(5, mr - 1) * aRs;
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -56,21 +59,28 @@ final class GemmKernel {
             ap += aCs;
             bp += bRs;
         }
-        // write back the valid rows
-        store2(c00, c01, c, cOff, ci, nr, col, beta, ep, tile);
-        if (mr > 1) store2(c10, c11, c, cOff, ci + ldc, nr, col, beta, ep, tile);
-        if (mr > 2) store2(c20, c21, c, cOff, ci + 2 * ldc, nr, col, beta, ep, tile);
-        if (mr > 3) store2(c30, c31, c, cOff, ci + 3 * ldc, nr, col, beta, ep, tile);
-        if (mr > 4) store2(c40, c41, c, cOff, ci + 4 * ldc, nr, col, beta, ep, tile);
-        if (mr > 5) store2(c50, c51, c, cOff, ci + 5 * ldc, nr, col, beta, ep, tile);
+        // spill the block to the L1 tile, then merge it into C (beta, edges, epilogue) in one place
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, L);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + L);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + L);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + L);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + L);
+        writeBack(tile, NR, mr, nr, c, cOff, i0, j0, ldc, beta, ep);
     }
 
     /**
-     * C[r, j] (+)= sum_p A[r, p] B[p, j] for r < mr, j < nr (a 12 x 1-vector block, for C narrower than
-     * one vector such as a 10-class output layer), then the epilogue. B rows are L floats apart.
+     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < mr, j < nr (a 12 x 1-vector block, for C at
+     * most one vector wide such as a 10-class output layer), then the epilogue. B rows are L floats apart.
      */
     static void kernel12x1(int kc, float[] a, int aOff, int aRs, int aCs, int mr, float[] b, int bOff, int bRs,
-                           float[] c, int cOff, int ci, int ldc, int nr, int col, boolean beta, GemmEpilogue ep, float[] tile) {
+                           float[] c, int cOff, int i0, int j0, int ldc, int nr, boolean beta, GemmEpilogue ep, float[] tile) {
         int r1 = Math.min(1, mr - 1) * aRs, r2 = Math.min(2, mr - 1) * aRs, r3 = Math.min(3, mr - 1) * aRs;
         int r4 = Math.min(4, mr - 1) * aRs, r5 = Math.min(5, mr - 1) * aRs, r6 = Math.min(6, mr - 1) * aRs;
         int r7 = Math.min(7, mr - 1) * aRs, r8 = Math.min(8, mr - 1) * aRs, r9 = Math.min(9, mr - 1) * aRs;
@@ -97,96 +107,78 @@ final class GemmKernel {
             ap += aCs;
             bp += bRs;
         }
-        // write back the valid rows
-        store1(c0, c, cOff, ci, nr, col, beta, ep, tile);
-        if (mr > 1) store1(c1, c, cOff, ci + ldc, nr, col, beta, ep, tile);
-        if (mr > 2) store1(c2, c, cOff, ci + 2 * ldc, nr, col, beta, ep, tile);
-        if (mr > 3) store1(c3, c, cOff, ci + 3 * ldc, nr, col, beta, ep, tile);
-        if (mr > 4) store1(c4, c, cOff, ci + 4 * ldc, nr, col, beta, ep, tile);
-        if (mr > 5) store1(c5, c, cOff, ci + 5 * ldc, nr, col, beta, ep, tile);
-        if (mr > 6) store1(c6, c, cOff, ci + 6 * ldc, nr, col, beta, ep, tile);
-        if (mr > 7) store1(c7, c, cOff, ci + 7 * ldc, nr, col, beta, ep, tile);
-        if (mr > 8) store1(c8, c, cOff, ci + 8 * ldc, nr, col, beta, ep, tile);
-        if (mr > 9) store1(c9, c, cOff, ci + 9 * ldc, nr, col, beta, ep, tile);
-        if (mr > 10) store1(c10, c, cOff, ci + 10 * ldc, nr, col, beta, ep, tile);
-        if (mr > 11) store1(c11, c, cOff, ci + 11 * ldc, nr, col, beta, ep, tile);
+        // spill the block to the L1 tile, then merge it into C (beta, edges, epilogue) in one place
+        c0.intoArray(tile, 0);
+        c1.intoArray(tile, L);
+        c2.intoArray(tile, 2 * L);
+        c3.intoArray(tile, 3 * L);
+        c4.intoArray(tile, 4 * L);
+        c5.intoArray(tile, 5 * L);
+        c6.intoArray(tile, 6 * L);
+        c7.intoArray(tile, 7 * L);
+        c8.intoArray(tile, 8 * L);
+        c9.intoArray(tile, 9 * L);
+        c10.intoArray(tile, 10 * L);
+        c11.intoArray(tile, 11 * L);
+        writeBack(tile, L, mr, nr, c, cOff, i0, j0, ldc, beta, ep);
     }
 
-    /** c[ci + j] = ep((beta ? c[ci + j] : 0) + (v0 ++ v1)[j]) for j < nr. */
-    private static void store2(FloatVector v0, FloatVector v1, float[] c, int cOff, int ci, int nr, int col,
-                               boolean beta, GemmEpilogue ep, float[] tile) {
-        int at = cOff + ci;
-        if (nr == NR) {
-            if (beta) {
-                v0 = v0.add(FloatVector.fromArray(S, c, at));
-                v1 = v1.add(FloatVector.fromArray(S, c, at + L));
+    /**
+     * C[i0 + r, j0 + j] = ep((beta ? C[..] : 0) + tile[r, j]) for r < mr, j < nr: the register block,
+     * spilled to a tile of rows {@code tw} floats wide, merged into C while hot in L1.
+     */
+    private static void writeBack(float[] tile, int tw, int mr, int nr, float[] c, int cOff, int i0, int j0, int ldc,
+                                  boolean beta, GemmEpilogue ep) {
+        for (int r = 0; r < mr; r++) {
+            int t = r * tw, cr = (i0 + r) * ldc + j0, at = cOff + cr;
+            if (nr == tw) {
+                for (int q = 0; q < tw; q += L) {
+                    FloatVector v = FloatVector.fromArray(S, tile, t + q);
+                    if (beta) v = v.add(FloatVector.fromArray(S, c, at + q));
+                    if (ep != null) v = ep.apply(v, j0 + q, cr + q);
+                    v.intoArray(c, at + q);
+                }
+            } else {
+                // edge columns: one float at a time
+                for (int j = 0; j < nr; j++) {
+                    float v = beta ? c[at + j] + tile[t + j] : tile[t + j];
+                    c[at + j] = ep == null ? v : ep.applyScalar(v, j0 + j, cr + j);
+                }
             }
-            if (ep != null) {
-                v0 = ep.apply(v0, col, ci);
-                v1 = ep.apply(v1, col + L, ci + L);
-            }
-            v0.intoArray(c, at);
-            v1.intoArray(c, at + L);
-        } else {
-            v0.intoArray(tile, 0);
-            v1.intoArray(tile, L);
-            storeTile(tile, c, at, ci, nr, col, beta, ep);
-        }
-    }
-
-    /** c[ci + j] = ep((beta ? c[ci + j] : 0) + v[j]) for j < nr. */
-    private static void store1(FloatVector v, float[] c, int cOff, int ci, int nr, int col,
-                               boolean beta, GemmEpilogue ep, float[] tile) {
-        int at = cOff + ci;
-        if (nr == L) {
-            if (beta) v = v.add(FloatVector.fromArray(S, c, at));
-            if (ep != null) v = ep.apply(v, col, ci);
-            v.intoArray(c, at);
-        } else {
-            v.intoArray(tile, 0);
-            storeTile(tile, c, at, ci, nr, col, beta, ep);
-        }
-    }
-
-    // edge columns: one float at a time from the tile
-    private static void storeTile(float[] tile, float[] c, int at, int ci, int nr, int col, boolean beta, GemmEpilogue ep) {
-        for (int j = 0; j < nr; j++) {
-            float s = beta ? c[at + j] + tile[j] : tile[j];
-            c[at + j] = ep == null ? s : ep.applyScalar(s, col + j, ci + j);
         }
     }
 
     /**
-     * Packs rows [i0, i0 + mc) x columns [p0, p0 + kc) of A into panels of {@code mrb} rows:
-     * ap[ir*kc + p*mrb + r] = A(i0 + ir + r, p0 + p), zero past the last row.
+     * Packs rows [i0, i0 + mc) x columns [p0, p0 + kc) of A into panels of MR rows:
+     * ap[ir*kc + p*MR + r] = A(i0 + ir + r, p0 + p), zero past the last row.
      */
-    static void packA(int mrb, float[] a, int aOff, int aRs, int aCs, int i0, int mc, int p0, int kc, float[] ap) {
-        for (int ir = 0; ir < mc; ir += mrb) {
-            int mr = Math.min(mrb, mc - ir);
+    static void packA(float[] a, int aOff, int aRs, int aCs, int i0, int mc, int p0, int kc, float[] ap) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
             int base = ir * kc;
             if (aCs == 1) {
                 // rows of A are contiguous along k
                 for (int r = 0; r < mr; r++) {
                     int src = aOff + (i0 + ir + r) * aRs + p0;
-                    for (int p = 0; p < kc; p++) ap[base + p * mrb + r] = a[src + p];
+                    for (int p = 0; p < kc; p++) ap[base + p * MR + r] = a[src + p];
                 }
             } else {
                 // columns of A are contiguous (A is stored transposed, aRs == 1)
                 for (int p = 0; p < kc; p++) {
                     int src = aOff + (i0 + ir) * aRs + (p0 + p) * aCs;
-                    int dst = base + p * mrb;
+                    int dst = base + p * MR;
                     for (int r = 0; r < mr; r++) ap[dst + r] = a[src + r * aRs];
                 }
             }
             // zero rows past the edge
-            for (int p = 0; p < kc && mr < mrb; p++) {
-                for (int r = mr; r < mrb; r++) ap[base + p * mrb + r] = 0f;
+            for (int p = 0; p < kc && mr < MR; p++) {
+                for (int r = mr; r < MR; r++) ap[base + p * MR + r] = 0f;
             }
         }
     }
 
     /**
-     * Packs rows [p0, p0 + kc) x columns [j0, j0 + nc) of B into panels of {@code nrb} columns:
+     * Packs rows [p0, p0 + kc) x columns [j0, j0 + nc) of B into panels of {@code nrb} columns (NR, or L for the narrow path):
      * bp[jr*kc + p*nrb + j] = B(p0 + p, j0 + jr + j), zero past the last column.
      */
     static void packB(int nrb, float[] b, int bOff, int bRs, int bCs, int p0, int kc, int j0, int nc, float[] bp) {

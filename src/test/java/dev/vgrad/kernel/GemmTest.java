@@ -129,7 +129,7 @@ class GemmTest {
     @Test
     void resultsAreBitwiseIdenticalForOneTwoAndThreeParts() {
         SplittableRandom r = new SplittableRandom(3);
-        int[][] shapes = {{128, 256, 784}, {128, 10, 256}, {7, 301, 65}, {300, 300, 300}, {97, 17, 13}};
+        int[][] shapes = {{64, 200, 150}, {128, 10, 40}, {7, 301, 65}, {97, 17, 13}};
         // a bias + leaky-ReLU epilogue: exact operations only (a transcendental activation may differ in the
         // last ulp between interpreted and C2-compiled vector code, which is not a property of the split)
         for (Form f : FORMS) {
