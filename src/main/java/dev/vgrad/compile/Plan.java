@@ -96,6 +96,7 @@ public final class Plan {
         sb.append(String.format("plan: %s, batch %d, %d steps, fusion %s, buffer reuse %s, species %s (%d lanes)%n",
                 training() ? "training" : "forward-only", batch, steps.size(), options.fusion() ? "on" : "off",
                 options.reuse() ? "on" : "off", Simd.FLOATS, Simd.LANES));
+        sb.append(String.format("gemm: %s%s%n", dev.vgrad.kernel.GemmBlocking.describe(), Simd.VECTORIZED ? "" : " (scalar fallback: no SIMD)"));
         sb.append(String.format("%3s %-4s %-24s %-26s %-16s %12s  %s%n", "#", "pass", "kernel", "node", "shape", "MFLOP", "operands (name@space offset)"));
         for (Step s : steps) {
             String shape = switch (s.kind()) {

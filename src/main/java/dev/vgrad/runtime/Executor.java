@@ -7,13 +7,20 @@ import dev.vgrad.kernel.Activations;
 import dev.vgrad.kernel.Bias;
 import dev.vgrad.kernel.Elementwise;
 import dev.vgrad.kernel.Gemm;
+import dev.vgrad.kernel.GemmEpilogue;
+import dev.vgrad.kernel.GemmWorkspace;
 import dev.vgrad.kernel.Losses;
 import dev.vgrad.kernel.Softmax;
 
 /**
  * Runs a plan's steps over a parameter array, a gradient array and an arena. One executor per thread:
  * it holds no state but the arrays it was given (parameters may be shared read-only between executors
- * of forward-only plans).
+ * of forward-only plans) and its GEMM scratch.
+ *
+ * <p>GEMM steps (dense forward with its bias + activation epilogue fused, and the two backward
+ * forms) are split over {@link #threads()} parts run by the engine's {@link WorkerPool}; every part
+ * packs into its own {@link GemmWorkspace}, allocated here once, sized from the plan's largest GEMM.
+ * Results are bitwise identical for every thread count (the split is over rows or columns of C only).
  */
 public final class Executor {
     private final Plan plan;
@@ -21,8 +28,28 @@ public final class Executor {
     private final float[] params;
     private final float[] grads;
     private final float[] arena;
+    /** One epilogue per step (bias + activation of DENSE steps, null elsewhere). */
+    private final GemmEpilogue[] epilogues;
+    /** The largest GEMM of the plan (m, n, k taken separately): sizes the workspaces. */
+    private final int maxM, maxN, maxK;
+    private GemmWorkspace[] workspaces;
+    private int threads;
+    // the GEMM being split over the worker pool
+    private final WorkerPool.Task gemmTask = this::gemmPart;
+    private Step gemmStep;
+    private int gemmRows;
+
+    /** The default thread count: {@code -Dvgrad.threads=N}, else the available processors. */
+    public static int defaultThreads() {
+        return Math.max(1, Integer.getInteger("vgrad.threads", Runtime.getRuntime().availableProcessors()));
+    }
 
     public Executor(Plan plan, float[] params, float[] grads, float[] arena) {
+        this(plan, params, grads, arena, defaultThreads());
+    }
+
+    /** An executor splitting each GEMM over {@code threads} threads (1 = the calling thread only). */
+    public Executor(Plan plan, float[] params, float[] grads, float[] arena, int threads) {
         if (params.length < plan.paramsSize()) {
             throw new IllegalArgumentException("params array has " + params.length + " floats, the plan needs " + plan.paramsSize());
         }
@@ -37,6 +64,41 @@ public final class Executor {
         this.params = params;
         this.grads = grads;
         this.arena = arena;
+        this.epilogues = new GemmEpilogue[steps.length];
+        int mm = 1, nn = 1, kk = 1;
+        for (Step st : steps) {
+            switch (st.kind()) {
+                case DENSE -> {
+                    Operand[] o = st.operands();
+                    epilogues[st.index()] = new GemmEpilogue(o[2] == null ? null : a(o[2]), o[2] == null ? 0 : o[2].offset(),
+                            st.activation(), st.alpha(), o[4] == null ? null : a(o[4]), o[4] == null ? 0 : o[4].offset());
+                    mm = Math.max(mm, st.rows()); nn = Math.max(nn, st.cols()); kk = Math.max(kk, st.inner());
+                }
+                case GEMM_NT -> { mm = Math.max(mm, st.rows()); nn = Math.max(nn, st.cols()); kk = Math.max(kk, st.inner()); }
+                case GEMM_TN -> { mm = Math.max(mm, st.inner()); nn = Math.max(nn, st.cols()); kk = Math.max(kk, st.rows()); }
+                default -> { }
+            }
+        }
+        this.maxM = mm;
+        this.maxN = nn;
+        this.maxK = kk;
+        setThreads(threads);
+    }
+
+    /** Threads each GEMM is split over. */
+    public int threads() { return threads; }
+
+    /**
+     * Changes the thread count (allocates workspaces and starts pool workers as needed: call between
+     * steps, not per step). Results do not depend on it.
+     */
+    public void setThreads(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        WorkerPool.common().ensureThreads(threads);
+        GemmWorkspace[] ws = java.util.Arrays.copyOf(workspaces == null ? new GemmWorkspace[0] : workspaces, threads);
+        for (int i = 0; i < threads; i++) if (ws[i] == null) ws[i] = new GemmWorkspace(maxM, maxN, maxK);
+        this.workspaces = ws;
+        this.threads = threads;
     }
 
     public Plan plan() { return plan; }
@@ -72,13 +134,7 @@ public final class Executor {
         int c = st.cols(), k = st.inner();
         Operand[] o = st.operands();
         switch (st.kind()) {
-            case DENSE -> {
-                // y = x W, then y = act(y + b) in one pass over the output
-                float[] y = a(o[3]);
-                Gemm.nn(rows, c, k, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), y, o[3].offset(), false);
-                Bias.biasActivation(rows, c, a(o[2]), o[2].offset(), st.activation(), st.alpha(), y, o[3].offset(),
-                        o[4] == null ? null : a(o[4]), o[4] == null ? 0 : o[4].offset());
-            }
+            case DENSE, GEMM_NT, GEMM_TN -> gemm(st, rows);
             case ACTIVATION -> Activations.forward(st.activation(), st.alpha(), a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), rows * c);
             case SOFTMAX -> Softmax.forward(rows, c, a(o[0]), o[0].offset(), a(o[1]), o[1].offset());
             case ADD -> Elementwise.add(a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(), rows * c);
@@ -99,14 +155,44 @@ public final class Executor {
                     a(o[2]), o[2].offset(), rows * c, st.accumulate());
             case SOFTMAX_BACKWARD -> Softmax.backward(rows, c, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(),
                     st.accumulate());
-            case GEMM_NT -> Gemm.nt(rows, c, k, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(), st.accumulate());
-            case GEMM_TN -> Gemm.tn(k, c, rows, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(), st.accumulate());
             case COL_SUM -> Bias.colSum(rows, c, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), st.accumulate());
             case ACCUMULATE -> Elementwise.accumulate(a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), rows * c, st.accumulate());
             case MUL_ACCUMULATE -> Elementwise.mulAccumulate(a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(),
                     rows * c, st.accumulate());
         }
         return 0;
+    }
+
+    // a GEMM step, split over the worker pool when it is large enough
+    private void gemm(Step st, int rows) {
+        int m = st.kind() == dev.vgrad.compile.StepKind.GEMM_TN ? st.inner() : rows;
+        int k = st.kind() == dev.vgrad.compile.StepKind.GEMM_TN ? rows : st.inner();
+        if (!Gemm.worthSplitting(m, st.cols(), k, threads)) {
+            gemmPart(st, rows, 0, 1);
+            return;
+        }
+        gemmStep = st;
+        gemmRows = rows;
+        WorkerPool.common().run(gemmTask, threads);
+        gemmStep = null;
+    }
+
+    private void gemmPart(int part, int parts) { gemmPart(gemmStep, gemmRows, part, parts); }
+
+    // part of parts of one GEMM step: DENSE y = act(x W + b) (epilogue fused), GEMM_NT dx = dy Wᵀ, GEMM_TN dW = xᵀ dy
+    private void gemmPart(Step st, int rows, int part, int parts) {
+        int c = st.cols(), k = st.inner();
+        Operand[] o = st.operands();
+        GemmWorkspace ws = workspaces[part];
+        switch (st.kind()) {
+            case DENSE -> Gemm.nn(rows, c, k, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[3]), o[3].offset(), false,
+                    epilogues[st.index()], ws, part, parts);
+            case GEMM_NT -> Gemm.nt(rows, c, k, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(),
+                    st.accumulate(), null, ws, part, parts);
+            case GEMM_TN -> Gemm.tn(k, c, rows, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(),
+                    st.accumulate(), null, ws, part, parts);
+            default -> throw new IllegalStateException("not a GEMM step: " + st.kind());
+        }
     }
 
     private float[] a(Operand o) {

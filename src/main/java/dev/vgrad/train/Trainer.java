@@ -69,6 +69,10 @@ public final class Trainer {
     public long updates() { return updates; }
     /** The compiled batch: the most rows one step takes. */
     public int batch() { return plan.batch(); }
+    /** Threads each matrix product is split over (default: the available processors). */
+    public int threads() { return executor.threads(); }
+    /** Sets the thread count (results are bitwise identical for every count); call between steps. */
+    public void setThreads(int threads) { executor.setThreads(threads); }
 
     // ---- training ----
 

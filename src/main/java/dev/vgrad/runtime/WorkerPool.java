@@ -1,0 +1,162 @@
+package dev.vgrad.runtime;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The engine's persistent worker threads: {@link #run} splits one task into parts, runs part 0 on the
+ * calling thread and parts 1.. on workers, and returns when all are done. Nothing is allocated per call:
+ * each worker has a mailbox (task, part count, a sequence number) written before the worker is
+ * signalled. An idle worker spins for {@value #SPIN_NANOS} ns (the next GEMM of a training step
+ * usually arrives sooner) and then parks, so idle workers leave the cores to the JIT and to others.
+ *
+ * <p>One pool per process ({@link #common()}), grown to the largest thread count any executor asks
+ * for. If two threads dispatch at once, the second runs all its parts itself, one after another: the
+ * parts never depend on the thread that runs them, so the results are the same.
+ */
+public final class WorkerPool {
+    /** A task split into parts: {@code run(part, parts)} computes part {@code part} of {@code parts}. */
+    public interface Task {
+        void run(int part, int parts);
+    }
+
+    /** How long an idle worker spins before it parks. */
+    static final long SPIN_NANOS = 100_000;
+
+    private static final WorkerPool COMMON = new WorkerPool();
+
+    private final AtomicBoolean busy = new AtomicBoolean();
+    private volatile Worker[] workers = new Worker[0];
+    private volatile Throwable failure;
+    private long sequence;
+
+    private WorkerPool() {}
+
+    /** The process-wide pool. */
+    public static WorkerPool common() { return COMMON; }
+
+    /** Worker threads (besides the caller's). */
+    public int workers() { return workers.length; }
+
+    /** Makes sure {@code threads - 1} workers exist (allocates threads; call at construction, not per step). */
+    public void ensureThreads(int threads) {
+        if (threads - 1 <= workers.length) return;
+        synchronized (this) {
+            while (!busy.compareAndSet(false, true)) Thread.onSpinWait();
+            try {
+                Worker[] old = workers;
+                if (threads - 1 <= old.length) return;
+                Worker[] grown = java.util.Arrays.copyOf(old, threads - 1);
+                for (int i = old.length; i < grown.length; i++) {
+                    grown[i] = new Worker(this, i + 1);
+                    grown[i].start();
+                }
+                workers = grown;
+            } finally {
+                busy.set(false);
+            }
+        }
+    }
+
+    /**
+     * Runs {@code task} as {@code parts} parts (at most one more than the workers) and waits for all of
+     * them; rethrows the first failure of a part.
+     */
+    public void run(Task task, int parts) {
+        Worker[] ws = workers;
+        parts = Math.max(1, Math.min(parts, ws.length + 1));
+        if (parts == 1) {
+            task.run(0, 1);
+            return;
+        }
+        if (!busy.compareAndSet(false, true)) {
+            // another thread is using the workers: run every part here
+            for (int p = 0; p < parts; p++) task.run(p, parts);
+            return;
+        }
+        try {
+            long seq = ++sequence;
+            // post the parts to the workers' mailboxes, then wake the parked ones
+            for (int w = 0; w < parts - 1; w++) {
+                Worker wk = ws[w];
+                wk.task = task;
+                wk.parts = parts;
+                wk.go = seq;
+                if (wk.parked) LockSupport.unpark(wk);
+            }
+            Throwable mine = null;
+            try {
+                task.run(0, parts);
+            } catch (Throwable t) {
+                mine = t;
+            }
+            // wait for every worker's part
+            for (int w = 0; w < parts - 1; w++) {
+                Worker wk = ws[w];
+                long spins = 0;
+                while (wk.done != seq) {
+                    if (++spins < 100_000) Thread.onSpinWait();
+                    else Thread.yield();
+                }
+            }
+            Throwable theirs = failure;
+            failure = null;
+            if (mine != null) throw sneaky(mine);
+            if (theirs != null) throw sneaky(theirs);
+        } finally {
+            busy.set(false);
+        }
+    }
+
+    private static RuntimeException sneaky(Throwable t) {
+        if (t instanceof RuntimeException r) return r;
+        if (t instanceof Error e) throw e;
+        return new IllegalStateException("a worker's part failed", t);
+    }
+
+    /** One worker: waits for its mailbox's sequence number to change, runs its part, acknowledges. */
+    private static final class Worker extends Thread {
+        private final WorkerPool pool;
+        private final int part;
+        // mailbox: written by the dispatcher before go, read after seeing go
+        Task task;
+        int parts;
+        volatile long go;
+        volatile long done;
+        volatile boolean parked;
+
+        Worker(WorkerPool pool, int index) {
+            super("vgrad-worker-" + index);
+            this.pool = pool;
+            this.part = index;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            long seen = 0;
+            long idleSince = System.nanoTime();
+            while (true) {
+                long g = go;
+                if (g != seen) {
+                    seen = g;
+                    try {
+                        task.run(part, parts);
+                    } catch (Throwable t) {
+                        pool.failure = t;
+                    }
+                    task = null;
+                    done = g;
+                    idleSince = System.nanoTime();
+                } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    // spin over: park until the dispatcher unparks us (re-check go after announcing)
+                    parked = true;
+                    if (go == seen) LockSupport.park(this);
+                    parked = false;
+                }
+            }
+        }
+    }
+}

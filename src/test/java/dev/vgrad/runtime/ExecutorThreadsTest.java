@@ -1,0 +1,79 @@
+package dev.vgrad.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vgrad.graph.Graph;
+import dev.vgrad.graph.GraphBuilder;
+import dev.vgrad.graph.Init;
+import dev.vgrad.graph.Node;
+import dev.vgrad.kernel.Gemm;
+import dev.vgrad.kernel.Simd;
+import dev.vgrad.train.Optimizer;
+import dev.vgrad.train.Trainer;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** Training with the GEMMs split over 1, 2 and 3 threads gives bitwise identical parameters. */
+class ExecutorThreadsTest {
+
+    static Trainer mlp(int threads) {
+        GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
+        Node x = b.input("x", 64, 97);
+        Node h = b.relu(b.dense("fc1", x, 75));
+        h = b.leakyRelu(b.dense("fc2", h, 50), 0.1f);
+        b.softmaxCrossEntropy(b.dense("out", h, 10));
+        Trainer t = new Trainer(b.build(), new Optimizer.Sgd(0.05f), 3);
+        t.setThreads(threads);
+        return t;
+    }
+
+    @Test
+    void trainingIsBitwiseIdenticalForOneTwoAndThreeThreads() {
+        SplittableRandom r = new SplittableRandom(11);
+        float[] x = new float[64 * 97];
+        int[] y = new int[64];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
+        for (int i = 0; i < y.length; i++) y[i] = r.nextInt(10);
+        float[] reference = null;
+        double refLoss = 0;
+        for (int threads = 1; threads <= 3; threads++) {
+            Trainer t = mlp(threads);
+            assertEquals(threads, t.threads());
+            double loss = 0;
+            // full and partial batches
+            for (int step = 0; step < 8; step++) loss = t.step(x, y, step % 3 == 2 ? 37 : 64);
+            if (reference == null) {
+                reference = t.params().clone();
+                refLoss = loss;
+            } else {
+                assertArrayEquals(reference, t.params(), "parameters after 8 steps on " + threads + " threads");
+                assertEquals(refLoss, loss, 0.0);
+            }
+        }
+    }
+
+    @Test
+    void poolRunsEveryPartOnceAndRethrowsFailures() {
+        WorkerPool pool = WorkerPool.common();
+        pool.ensureThreads(3);
+        int[] hits = new int[3];
+        for (int i = 0; i < 100; i++) pool.run((part, parts) -> hits[part]++, 3);
+        assertArrayEquals(new int[] {100, 100, 100}, hits);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.run((part, parts) -> {
+            if (part == 2) throw new IllegalStateException("part 2 failed");
+        }, 3));
+        assertEquals("part 2 failed", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> mlp(0));
+    }
+
+    @Test
+    void describeRecordsTheGemmSpeciesAndSimdStatus() {
+        String d = mlp(1).plan().describe();
+        assertTrue(d.contains("gemm: ") && d.contains("-bit, 6x"), d);
+        assertTrue(Gemm.worthSplitting(128, 256, 784, 2));
+        assertTrue(Simd.status().startsWith("SIMD: "));
+    }
+}
