@@ -2,6 +2,8 @@ package dev.vgrad.kernel;
 
 import dev.vgrad.graph.Activation;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * What the GEMM does to a finished block of C while it is still in registers: c = act(c + bias[j]),
@@ -26,14 +28,34 @@ public record GemmEpilogue(float[] bias, int biasOff, Activation act, float alph
 
     boolean isNone() { return bias == null && z == null && act == Activation.IDENTITY; }
 
-    /** c = act(c + bias[j]) on one vector of columns j.., z = c + bias[j] at z index zi. */
-    FloatVector apply(FloatVector c, int j, int zi) {
-        if (bias != null) c = c.add(FloatVector.fromArray(c.species(), bias, biasOff + j));
-        if (z != null) c.intoArray(z, zOff + zi);
-        return Activations.apply(act, alpha, c);
+    /**
+     * c[at + q] = act(c[at + q] + bias[j + q]) for q < len (one row segment of a C block, hot in L1);
+     * z[zOff + zi + q] = c[at + q] + bias[j + q] first when z is kept. Vectors stay in this loop.
+     */
+    void applyRow(float[] c, int at, int j, int zi, int len) {
+        VectorSpecies<Float> s = GemmBlocking.S;
+        boolean relu = act == Activation.RELU, leaky = act == Activation.LEAKY_RELU;
+        int q = 0;
+        for (int nv = s.loopBound(len); q < nv; q += s.length()) {
+            FloatVector v = FloatVector.fromArray(s, c, at + q);
+            if (bias != null) v = v.add(FloatVector.fromArray(s, bias, biasOff + j + q));
+            if (z != null) v.intoArray(z, zOff + zi + q);
+            if (relu) v = v.max(0f);
+            else if (leaky) v = v.blend(v.mul(alpha), v.compare(VectorOperators.LT, 0f));
+            v.intoArray(c, at + q);
+        }
+        // tail
+        for (; q < len; q++) {
+            float v = c[at + q];
+            if (bias != null) v += bias[biasOff + j + q];
+            if (z != null) z[zOff + zi + q] = v;
+            c[at + q] = relu || leaky ? Activations.scalar(act, alpha, v) : v;
+        }
+        // transcendental activations: the activation family's own loop over the segment
+        if (!relu && !leaky && act != Activation.IDENTITY) Activations.forward(act, alpha, c, at, c, at, len);
     }
 
-    /** Scalar twin of {@link #apply}: one element of column j. */
+    /** One element of column j: act(c + bias[j]), keeping z[zOff + zi] = c + bias[j]. */
     float applyScalar(float c, int j, int zi) {
         if (bias != null) c += bias[biasOff + j];
         if (z != null) z[zOff + zi] = c;

@@ -135,16 +135,13 @@ final class GemmKernel {
                 for (int q = 0; q < tw; q += L) {
                     FloatVector v = FloatVector.fromArray(S, tile, t + q);
                     if (beta) v = v.add(FloatVector.fromArray(S, c, at + q));
-                    if (ep != null) v = ep.apply(v, j0 + q, cr + q);
                     v.intoArray(c, at + q);
                 }
             } else {
                 // edge columns: one float at a time
-                for (int j = 0; j < nr; j++) {
-                    float v = beta ? c[at + j] + tile[t + j] : tile[t + j];
-                    c[at + j] = ep == null ? v : ep.applyScalar(v, j0 + j, cr + j);
-                }
+                for (int j = 0; j < nr; j++) c[at + j] = beta ? c[at + j] + tile[t + j] : tile[t + j];
             }
+            if (ep != null) ep.applyRow(c, at, j0, cr, nr);
         }
     }
 
