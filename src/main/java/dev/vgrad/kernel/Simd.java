@@ -57,6 +57,8 @@ public final class Simd {
         }
         if (FLOATS.length() < 4) return "no SIMD registers of 128 bits or more (species " + FLOATS + ")";
         return null;
+    }
+
     /** Lane rotations by 8, 4, 2 and 1 for {@link #sum} (those wider than the species are unused). */
     private static final VectorShuffle<Float> R8 = rotation(8), R4 = rotation(4), R2 = rotation(2), R1 = rotation(1);
 
