@@ -1,8 +1,5 @@
 package dev.vgrad.kernel;
 
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
-import java.util.List;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -47,9 +44,8 @@ public final class Simd {
         String vm = System.getProperty("java.vm.name", "") + " " + System.getProperty("java.vm.vendor", "");
         if (vm.contains("OpenJ9") || vm.contains("Eclipse OpenJ9")) return "OpenJ9 does not intrinsify the Vector API";
         if (System.getProperty("java.vm.info", "").contains("interpreted mode")) return "interpreter-only JVM (-Xint)";
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        if (jit == null) return "no JIT compiler";
-        List<String> args = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        // the JVM's own flags, as the OS reports the command line (java.base only)
+        String[] args = ProcessHandle.current().info().arguments().orElse(new String[0]);
         for (String a : args) {
             if (a.equals("-Xint")) return "interpreter-only JVM (-Xint)";
             if (a.equals("-XX:-UseCompiler")) return "JIT disabled (-XX:-UseCompiler)";
