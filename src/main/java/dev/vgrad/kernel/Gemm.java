@@ -18,7 +18,8 @@ import static dev.vgrad.kernel.GemmBlocking.SMALL_M;
  *
  * <p>All matrices are dense row-major with no padding; {@code accumulate} adds into C (beta = 1)
  * instead of overwriting it (beta = 0); an optional {@link GemmEpilogue} (bias + activation) is applied
- * to each block of C after its last K block, while it is in registers.
+ * to each register block of C right after its last K block, while the block is hot in L1 (not in a
+ * second pass over C).
  *
  * <p>Multi-core: {@code part} of {@code parts} computes one slice of C's rows or columns (whole
  * register blocks); every element is summed in the same order whatever the split, so the result is
@@ -124,8 +125,9 @@ public final class Gemm {
             // narrow C: B packed once (k x L, zero-padded), A streamed in place by 12-row blocks
             GemmKernel.packB(L, b, bOff, bRs, bCs, 0, k, 0, n, ws.packB);
             for (int ir = i0; ir < i1; ir += 12) {
-                GemmKernel.kernel12x1(k, a, aOff + ir * aRs, aRs, aCs, Math.min(12, i1 - ir), ws.packB, 0, L,
-                        c, cOff, ir, 0, n, n, accumulate, ep, ws.tile);
+                int mr = Math.min(12, i1 - ir);
+                GemmKernel.kernel12x1(k, a, aOff + ir * aRs, aRs, aCs, mr, ws.packB, 0, L, c, cOff, ir, 0, n, n, accumulate, ws.tile);
+                if (ep != null) ep.applyBlock(c, cOff, ir, 0, n, mr, n);
             }
             return;
         }
@@ -150,8 +152,10 @@ public final class Gemm {
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
-                            GemmKernel.kernel6x2(kc, ws.packA, ir * kc, 1, MR, Math.min(MR, mc - ir), ws.packB, jr * kc, NR,
-                                    c, cOff, ic + ir, jc + jr, n, nr, beta, e, ws.tile);
+                            int mr = Math.min(MR, mc - ir);
+                            GemmKernel.kernel6x2(kc, ws.packA, ir * kc, 1, MR, mr, ws.packB, jr * kc, NR,
+                                    c, cOff, ic + ir, jc + jr, n, nr, beta, ws.tile);
+                            if (e != null) e.applyBlock(c, cOff, ic + ir, jc + jr, n, mr, nr);
                         }
                     }
                 }
@@ -174,8 +178,9 @@ public final class Gemm {
                 brs = NR;
             }
             for (int ir = i0; ir < i1; ir += MR) {
-                GemmKernel.kernel6x2(k, a, aOff + ir * aRs, aRs, aCs, Math.min(MR, i1 - ir), bp, bo, brs,
-                        c, cOff, ir, jr, n, nr, accumulate, ep, ws.tile);
+                int mr = Math.min(MR, i1 - ir);
+                GemmKernel.kernel6x2(k, a, aOff + ir * aRs, aRs, aCs, mr, bp, bo, brs, c, cOff, ir, jr, n, nr, accumulate, ws.tile);
+                if (ep != null) ep.applyBlock(c, cOff, ir, jr, n, mr, nr);
             }
         }
     }

@@ -28,6 +28,14 @@ public record GemmEpilogue(float[] bias, int biasOff, Activation act, float alph
 
     boolean isNone() { return bias == null && z == null && act == Activation.IDENTITY; }
 
+    /** The epilogue on the mr x nr block of C at (i0, j0), just written by a micro-kernel (hot in L1). */
+    void applyBlock(float[] c, int cOff, int i0, int j0, int ldc, int mr, int nr) {
+        for (int r = 0; r < mr; r++) {
+            int ci = (i0 + r) * ldc + j0;
+            applyRow(c, cOff + ci, j0, ci, nr);
+        }
+    }
+
     /**
      * c[at + q] = act(c[at + q] + bias[j + q]) for q < len (one row segment of a C block, hot in L1);
      * z[zOff + zi + q] = c[at + q] + bias[j + q] first when z is kept. Vectors stay in this loop.

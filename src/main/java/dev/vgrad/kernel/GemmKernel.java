@@ -13,9 +13,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code a[aOff + r*aRs + p*aCs]}) and a panel of B (row p at {@code b[bOff + p*bRs]}, NR contiguous
  * floats): C (+)= A·B, then the epilogue. Packed panels have aRs = 1, aCs = MR, bRs = NR; the small-M
  * path passes the caller's arrays unpacked. The block is spilled to a small tile (L1) and merged
- * into C by one routine that applies beta, the epilogue and the edges: rows past {@code mr} re-read the
- * last valid row and are not stored, columns past {@code nr} are not stored. (Merging inside the
- * kernel from registers made C2 hit its inlining node limit and box the vectors.)
+ * into C by one routine that applies beta and the edges: rows past {@code mr} re-read the last valid
+ * row and are not stored, columns past {@code nr} are not stored. The caller applies the epilogue to
+ * the block right after, while it is in L1. (Merging and activating inside the kernel from registers
+ * made C2 hit its inlining node limit and box the vectors, which allocates.)
  */
 final class GemmKernel {
     private GemmKernel() {}
@@ -23,11 +24,11 @@ final class GemmKernel {
     private static final VectorSpecies<Float> S = GemmBlocking.S;
 
     /**
-     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < mr, j < nr (a 6 x 2-vector block), then the
-     * epilogue. C has rows {@code ldc} floats long.
+     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < mr, j < nr (a 6 x 2-vector block); C has rows
+     * {@code ldc} floats long.
      */
     static void kernel6x2(int kc, float[] a, int aOff, int aRs, int aCs, int mr, float[] b, int bOff, int bRs,
-                          float[] c, int cOff, int i0, int j0, int ldc, int nr, boolean beta, GemmEpilogue ep, float[] tile) {
+                          float[] c, int cOff, int i0, int j0, int ldc, int nr, boolean beta, float[] tile) {
         int r1 = Math.min(1, mr - 1) * aRs, r2 = Math.min(2, mr - 1) * aRs, r3 = Math.min(3, mr - 1) * aRs;
         int r4 = Math.min(4, mr - 1) * aRs, r5 = Math.min(5, mr - 1) * aRs;
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -59,7 +60,7 @@ final class GemmKernel {
             ap += aCs;
             bp += bRs;
         }
-        // spill the block to the L1 tile, then merge it into C (beta, edges, epilogue) in one place
+        // spill the block to the L1 tile, then merge it into C (beta, edges) in one place
         c00.intoArray(tile, 0);
         c01.intoArray(tile, L);
         c10.intoArray(tile, NR);
@@ -72,15 +73,15 @@ final class GemmKernel {
         c41.intoArray(tile, 4 * NR + L);
         c50.intoArray(tile, 5 * NR);
         c51.intoArray(tile, 5 * NR + L);
-        writeBack(tile, NR, mr, nr, c, cOff, i0, j0, ldc, beta, ep);
+        writeBack(tile, NR, mr, nr, c, cOff, i0, j0, ldc, beta);
     }
 
     /**
      * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < mr, j < nr (a 12 x 1-vector block, for C at
-     * most one vector wide such as a 10-class output layer), then the epilogue. B rows are L floats apart.
+     * most one vector wide such as a 10-class output layer). B rows are L floats apart.
      */
     static void kernel12x1(int kc, float[] a, int aOff, int aRs, int aCs, int mr, float[] b, int bOff, int bRs,
-                           float[] c, int cOff, int i0, int j0, int ldc, int nr, boolean beta, GemmEpilogue ep, float[] tile) {
+                           float[] c, int cOff, int i0, int j0, int ldc, int nr, boolean beta, float[] tile) {
         int r1 = Math.min(1, mr - 1) * aRs, r2 = Math.min(2, mr - 1) * aRs, r3 = Math.min(3, mr - 1) * aRs;
         int r4 = Math.min(4, mr - 1) * aRs, r5 = Math.min(5, mr - 1) * aRs, r6 = Math.min(6, mr - 1) * aRs;
         int r7 = Math.min(7, mr - 1) * aRs, r8 = Math.min(8, mr - 1) * aRs, r9 = Math.min(9, mr - 1) * aRs;
@@ -107,7 +108,7 @@ final class GemmKernel {
             ap += aCs;
             bp += bRs;
         }
-        // spill the block to the L1 tile, then merge it into C (beta, edges, epilogue) in one place
+        // spill the block to the L1 tile, then merge it into C (beta, edges) in one place
         c0.intoArray(tile, 0);
         c1.intoArray(tile, L);
         c2.intoArray(tile, 2 * L);
@@ -120,15 +121,15 @@ final class GemmKernel {
         c9.intoArray(tile, 9 * L);
         c10.intoArray(tile, 10 * L);
         c11.intoArray(tile, 11 * L);
-        writeBack(tile, L, mr, nr, c, cOff, i0, j0, ldc, beta, ep);
+        writeBack(tile, L, mr, nr, c, cOff, i0, j0, ldc, beta);
     }
 
     /**
-     * C[i0 + r, j0 + j] = ep((beta ? C[..] : 0) + tile[r, j]) for r < mr, j < nr: the register block,
-     * spilled to a tile of rows {@code tw} floats wide, merged into C while hot in L1.
+     * C[i0 + r, j0 + j] = (beta ? C[..] : 0) + tile[r, j] for r < mr, j < nr: the register block,
+     * spilled to a tile of rows {@code tw} floats wide, merged into C.
      */
     private static void writeBack(float[] tile, int tw, int mr, int nr, float[] c, int cOff, int i0, int j0, int ldc,
-                                  boolean beta, GemmEpilogue ep) {
+                                  boolean beta) {
         for (int r = 0; r < mr; r++) {
             int t = r * tw, cr = (i0 + r) * ldc + j0, at = cOff + cr;
             if (nr == tw) {
@@ -141,7 +142,6 @@ final class GemmKernel {
                 // edge columns: one float at a time
                 for (int j = 0; j < nr; j++) c[at + j] = beta ? c[at + j] + tile[t + j] : tile[t + j];
             }
-            if (ep != null) ep.applyRow(c, at, j0, cr, nr);
         }
     }
 

@@ -16,6 +16,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -23,7 +24,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One training step (forward, softmax cross-entropy, backward, SGD update) of the MLP 784-256-256-10
- * with ReLU at batch 128 on random data. Score: samples/s (one op = one sample). Run:
+ * with ReLU at batch 128 on random data, its GEMMs split over {@code threads} threads. Score:
+ * samples/s (one op = one sample). Run:
  * {@code java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar TrainStepBench -prof gc}
  * (gc.alloc.rate.norm is bytes per sample: the target is 0).
  */
@@ -35,6 +37,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class TrainStepBench {
     static final int BATCH = 128;
+
+    /** Threads each GEMM is split over (the engine's worker pool). */
+    @Param({"1", "2"})
+    public int threads;
 
     Trainer trainer;
     float[] x;
@@ -48,6 +54,7 @@ public class TrainStepBench {
         h = b.relu(b.dense("fc2", h, 256));
         b.softmaxCrossEntropy(b.dense("out", h, 10));
         trainer = new Trainer(b.build(), new Optimizer.Sgd(0.01f), 1);
+        trainer.setThreads(threads);
         SplittableRandom r = new SplittableRandom(7);
         x = new float[BATCH * 784];
         labels = new int[BATCH];

@@ -1,0 +1,214 @@
+package dev.vgrad.bench;
+
+import dev.vgrad.kernel.Gemm;
+import dev.vgrad.kernel.GemmBlocking;
+import dev.vgrad.kernel.GemmWorkspace;
+import dev.vgrad.runtime.WorkerPool;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
+
+/**
+ * GFLOPS of one GEMM: vgrad's kernels beside OpenBLAS {@code cblas_sgemm} called in the same JVM through
+ * the FFM API (Debian's {@code libopenblas0-pthread}; {@code impl=openblas} cases print a note and are
+ * skipped when the library is missing). Shapes: squares {@code nn:n:n:n} and every GEMM of one training
+ * step of the MLP 784-256-256-10 at batch 128 ({@code form:m:n:k}, C[m,n] (+)= op(A)·op(B)).
+ *
+ * <p>How to read it: the secondary result {@code GemmBench.gemm:flops} is FLOP per nanosecond, that is
+ * GFLOPS (an {@link AuxCounters} counter of the FLOPs done, with the output unit ns). Run:
+ * {@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -jar jmh/target/benchmarks.jar GemmBench}
+ * ({@code gemm256} is the same vgrad kernel compiled for 256-bit vectors, for the species choice; its
+ * {@code impl=openblas} rows do nothing and read 0).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class GemmBench {
+
+    @Param({"nn:128:128:128", "nn:256:256:256", "nn:512:512:512", "nn:1024:1024:1024", "nn:2048:2048:2048",
+            // MLP 784-256-256-10, batch 128: fc1 forward and dW; fc2 forward, dx, dW; out forward, dx, dW
+            "nn:128:256:784", "tn:784:256:128", "nn:128:256:256", "nt:128:256:256", "tn:256:256:128",
+            "nn:128:10:256", "nt:128:256:10", "tn:256:10:128"})
+    public String shape;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    @Param({"vgrad", "openblas"})
+    public String impl;
+
+    /** FLOPs done: reported per ns, i.e. GFLOPS. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    public static class Flops {
+        public long flops;
+    }
+
+    char form;
+    int m, n, k;
+    long flop;
+    float[] a, b, c;
+    GemmWorkspace[] ws;
+    WorkerPool.Task task;
+    MemorySegment sa, sb, sc;
+    boolean skip;
+
+    @Setup(Level.Trial)
+    public void setup(BenchmarkParams params) {
+        String[] f = shape.split(":");
+        form = f[0].charAt(1) == 't' ? 't' : f[0].charAt(0) == 't' ? 'T' : 'n'; // 'n' nn, 't' nt, 'T' tn
+        m = Integer.parseInt(f[1]);
+        n = Integer.parseInt(f[2]);
+        k = Integer.parseInt(f[3]);
+        flop = 2L * m * n * k;
+        SplittableRandom r = new SplittableRandom(42);
+        a = random(r, m * k);
+        b = random(r, k * n);
+        c = new float[m * n];
+        ws = new GemmWorkspace[threads];
+        for (int t = 0; t < threads; t++) ws[t] = new GemmWorkspace(m, n, k);
+        WorkerPool.common().ensureThreads(threads);
+        task = (part, parts) -> vgradPart(part, parts);
+        if (impl.equals("openblas")) {
+            if (Blas.SGEMM.isEmpty()) {
+                System.out.println("NOTE: OpenBLAS not found (apt-get install -y libopenblas0-pthread): openblas cases skipped");
+                skip = true;
+                return;
+            }
+            sa = MemorySegment.ofArray(a);
+            sb = MemorySegment.ofArray(b);
+            sc = MemorySegment.ofArray(c);
+            Blas.setThreads(threads);
+        }
+        System.out.println("\nvgrad GEMM: " + GemmBlocking.describe());
+        checkAgreement();
+    }
+
+    // refuse to measure a wrong product: vgrad against OpenBLAS (or the scalar twin when it is missing)
+    private void checkAgreement() {
+        float[] mine = new float[m * n], ref = new float[m * n];
+        float[] keep = c;
+        c = mine;
+        runVgrad();
+        if (Blas.SGEMM.isPresent()) {
+            MemorySegment out = MemorySegment.ofArray(ref);
+            blas(MemorySegment.ofArray(a), MemorySegment.ofArray(b), out);
+        } else if ((long) m * n * k <= 1L << 27) {
+            switch (form) {
+                case 'n' -> Gemm.nnScalar(m, n, k, a, 0, b, 0, ref, 0, false);
+                case 't' -> Gemm.ntScalar(m, n, k, a, 0, b, 0, ref, 0, false);
+                default -> Gemm.tnScalar(m, n, k, a, 0, b, 0, ref, 0, false);
+            }
+        } else {
+            ref = mine;
+        }
+        c = keep;
+        for (int i = 0; i < ref.length; i++) {
+            if (!(Math.abs(ref[i] - mine[i]) <= 1e-5f * k + 1e-5f)) {
+                throw new IllegalStateException(shape + ": vgrad and the reference disagree at " + i + ": " + mine[i] + " vs " + ref[i]);
+            }
+        }
+    }
+
+    @Benchmark
+    public float[] gemm(Flops counter) {
+        if (skip) return c;
+        if (impl.equals("openblas")) blas(sa, sb, sc);
+        else runVgrad();
+        counter.flops += flop;
+        return c;
+    }
+
+    /** The same vgrad kernel compiled for 256-bit vectors (the species measurement). */
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dvgrad.gemm.bits=256"})
+    public float[] gemm256(Flops counter) {
+        if (impl.equals("openblas")) return c; // not a vgrad case: flops stays 0
+        return gemm(counter);
+    }
+
+    private void runVgrad() {
+        if (threads == 1) vgradPart(0, 1);
+        else WorkerPool.common().run(task, threads);
+    }
+
+    private void vgradPart(int part, int parts) {
+        switch (form) {
+            case 'n' -> Gemm.nn(m, n, k, a, 0, b, 0, c, 0, false, null, ws[part], part, parts);
+            case 't' -> Gemm.nt(m, n, k, a, 0, b, 0, c, 0, false, null, ws[part], part, parts);
+            default -> Gemm.tn(m, n, k, a, 0, b, 0, c, 0, false, null, ws[part], part, parts);
+        }
+    }
+
+    private void blas(MemorySegment pa, MemorySegment pb, MemorySegment pc) {
+        int ta = form == 'T' ? Blas.TRANS : Blas.NO_TRANS, tb = form == 't' ? Blas.TRANS : Blas.NO_TRANS;
+        int lda = form == 'T' ? m : k, ldb = form == 't' ? k : n;
+        try {
+            Blas.SGEMM.get().invokeExact(Blas.ROW_MAJOR, ta, tb, m, n, k, 1f, pa, lda, pb, ldb, 0f, pc, n);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static float[] random(SplittableRandom r, int len) {
+        float[] x = new float[len];
+        for (int i = 0; i < len; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
+        return x;
+    }
+
+    /** cblas_sgemm and openblas_set_num_threads from libopenblas.so.0, if installed. */
+    static final class Blas {
+        static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
+        static final Optional<MethodHandle> SGEMM;
+        static final Optional<MethodHandle> SET_THREADS;
+
+        static {
+            MethodHandle sgemm = null, setThreads = null;
+            try {
+                Linker linker = Linker.nativeLinker();
+                SymbolLookup lib = SymbolLookup.libraryLookup("libopenblas.so.0", Arena.global());
+                ValueLayout I = ValueLayout.JAVA_INT, F = ValueLayout.JAVA_FLOAT, P = ValueLayout.ADDRESS;
+                // critical: heap arrays passed without copying (no upcalls, short calls)
+                sgemm = linker.downcallHandle(lib.find("cblas_sgemm").orElseThrow(),
+                        FunctionDescriptor.ofVoid(I, I, I, I, I, I, F, P, I, P, I, F, P, I), Linker.Option.critical(true));
+                setThreads = linker.downcallHandle(lib.find("openblas_set_num_threads").orElseThrow(), FunctionDescriptor.ofVoid(I));
+            } catch (RuntimeException | Error e) {
+                sgemm = null;
+            }
+            SGEMM = Optional.ofNullable(sgemm);
+            SET_THREADS = Optional.ofNullable(setThreads);
+        }
+
+        static void setThreads(int t) {
+            try {
+                if (SET_THREADS.isPresent()) SET_THREADS.get().invokeExact(t);
+            } catch (Throwable e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+}
