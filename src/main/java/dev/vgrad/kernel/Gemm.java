@@ -13,7 +13,8 @@ import static dev.vgrad.kernel.GemmBlocking.SMALL_M;
  * columns by NC, the inner dimension by KC and C's rows by MC, pack the blocks of A and B into
  * contiguous panels ({@link GemmWorkspace}), and call one micro-kernel per register block
  * ({@link GemmKernel}). Two dedicated paths read A in place (no packing, A is streamed once): C at most
- * one vector wide (an output layer, n <= lanes) uses a 12 x 1-vector block over B packed once; at most {@value GemmBlocking#SMALL_M} rows of A (batch 1-16, GEMV-like)
+ * one vector wide (an output layer, n <= lanes) takes dot products of A's rows with Bᵀ's rows, 2 x 4
+ * at a time, every lane busy (Aᵀ·B: a 12 x 1-vector block over B packed once); at most {@value GemmBlocking#SMALL_M} rows of A (batch 1-16, GEMV-like)
  * with B in row-major (k, n) skip packing and read A and B in place.
  *
  * <p>All matrices are dense row-major with no padding; {@code accumulate} adds into C (beta = 1)
@@ -68,9 +69,9 @@ public final class Gemm {
         gemm(TN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, part, parts);
     }
 
-    /** Whether a GEMM of this size is worth splitting over {@code parts} threads (about 64 KFLOP a part or more). */
+    /** Whether a GEMM of this size is worth splitting over {@code parts} threads (2 MFLOP a part or more: a dispatch costs microseconds). */
     public static boolean worthSplitting(int m, int n, int k, int parts) {
-        return parts > 1 && (long) m * n * k >= 32_768L * parts;
+        return parts > 1 && (long) m * n * k >= (1L << 20) * parts;
     }
 
     private static GemmWorkspace local(int m, int n, int k) {
@@ -121,8 +122,38 @@ public final class Gemm {
             }
             return;
         }
+        if (narrow && form != TN) {
+            // narrow C, rows of A contiguous: dot products of A's rows with Bᵀ's rows (nt has Bᵀ in place)
+            float[] bt = b;
+            int bt0 = bOff;
+            if (form == NN) {
+                for (int j = 0; j < n; j++) {
+                    for (int p = 0; p < k; p++) ws.packB[j * k + p] = b[bOff + p * n + j];
+                }
+                bt = ws.packB;
+                bt0 = 0;
+            }
+            for (int i = i0; i < i1; i += 2) {
+                int rows = Math.min(2, i1 - i);
+                int a0 = aOff + i * k, a1 = aOff + (i + rows - 1) * k;
+                for (int j = 0; j < n; j += 4) {
+                    int b1 = bt0 + Math.min(j + 1, n - 1) * k, b2 = bt0 + Math.min(j + 2, n - 1) * k, b3 = bt0 + Math.min(j + 3, n - 1) * k;
+                    GemmKernel.dot2x4(k, a, a0, a1, bt, bt0 + j * k, b1, b2, b3, ws.tile);
+                    // C (+)= the dot products (rows and columns past the edge were computed twice, stored once)
+                    for (int r = 0; r < rows; r++) {
+                        for (int q = 0; q < Math.min(4, n - j); q++) {
+                            int ci = cOff + (i + r) * n + j + q;
+                            float v = ws.tile[8 * L + r * 4 + q];
+                            c[ci] = accumulate ? c[ci] + v : v;
+                        }
+                    }
+                }
+                if (ep != null) ep.applyBlock(c, cOff, i, 0, n, rows, n);
+            }
+            return;
+        }
         if (narrow) {
-            // narrow C: B packed once (k x L, zero-padded), A streamed in place by 12-row blocks
+            // narrow C, columns of A contiguous (tn): B packed once (k x L, zero-padded), A streamed by 12-row blocks
             GemmKernel.packB(L, b, bOff, bRs, bCs, 0, k, 0, n, ws.packB);
             for (int ir = i0; ir < i1; ir += 12) {
                 int mr = Math.min(12, i1 - ir);

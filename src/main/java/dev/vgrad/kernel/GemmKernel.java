@@ -125,6 +125,54 @@ final class GemmKernel {
     }
 
     /**
+     * out[r*4 + q] = sum_p A[r, p] Bt[q, p] for rows a0, a1 of A and rows b0..b3 of Bᵀ (all contiguous
+     * along k): eight dot products for a C narrower than one vector, with every lane used. Lanes are
+     * summed in a fixed order (the same bits in every JIT tier), the k tail last. Results land in
+     * {@code tile[8*L .. 8*L + 8)}.
+     */
+    static void dot2x4(int k, float[] a, int a0, int a1, float[] b, int b0, int b1, int b2, int b3, float[] tile) {
+        FloatVector s00 = FloatVector.zero(S), s01 = FloatVector.zero(S), s02 = FloatVector.zero(S), s03 = FloatVector.zero(S);
+        FloatVector s10 = FloatVector.zero(S), s11 = FloatVector.zero(S), s12 = FloatVector.zero(S), s13 = FloatVector.zero(S);
+        int p = 0;
+        // lane-wise partial dot products along k
+        for (int kv = S.loopBound(k); p < kv; p += L) {
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+            FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
+            FloatVector y = FloatVector.fromArray(S, b, b0 + p);
+            s00 = x0.fma(y, s00);
+            s10 = x1.fma(y, s10);
+            y = FloatVector.fromArray(S, b, b1 + p);
+            s01 = x0.fma(y, s01);
+            s11 = x1.fma(y, s11);
+            y = FloatVector.fromArray(S, b, b2 + p);
+            s02 = x0.fma(y, s02);
+            s12 = x1.fma(y, s12);
+            y = FloatVector.fromArray(S, b, b3 + p);
+            s03 = x0.fma(y, s03);
+            s13 = x1.fma(y, s13);
+        }
+        s00.intoArray(tile, 0);
+        s01.intoArray(tile, L);
+        s02.intoArray(tile, 2 * L);
+        s03.intoArray(tile, 3 * L);
+        s10.intoArray(tile, 4 * L);
+        s11.intoArray(tile, 5 * L);
+        s12.intoArray(tile, 6 * L);
+        s13.intoArray(tile, 7 * L);
+        // lane sums in a fixed order, then the k tail
+        int kEnd = p;
+        for (int t = 0; t < 8; t++) {
+            float sum = 0f;
+            for (int l = 0; l < L; l++) sum += tile[t * L + l];
+            int ar = t < 4 ? a0 : a1;
+            int br = switch (t & 3) { case 0 -> b0; case 1 -> b1; case 2 -> b2; default -> b3; };
+            // tail
+            for (int q = kEnd; q < k; q++) sum = Math.fma(a[ar + q], b[br + q], sum);
+            tile[8 * L + t] = sum;
+        }
+    }
+
+    /**
      * C[i0 + r, j0 + j] = (beta ? C[..] : 0) + tile[r, j] for r < mr, j < nr: the register block,
      * spilled to a tile of rows {@code tw} floats wide, merged into C.
      */

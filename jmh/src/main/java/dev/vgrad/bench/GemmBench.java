@@ -1,6 +1,8 @@
 package dev.vgrad.bench;
 
+import dev.vgrad.graph.Activation;
 import dev.vgrad.kernel.Gemm;
+import dev.vgrad.kernel.GemmEpilogue;
 import dev.vgrad.kernel.GemmBlocking;
 import dev.vgrad.kernel.GemmWorkspace;
 import dev.vgrad.runtime.WorkerPool;
@@ -73,7 +75,8 @@ public class GemmBench {
     long flop;
     float[] a, b, c;
     GemmWorkspace[] ws;
-    WorkerPool.Task task;
+    WorkerPool.Task task, denseTask;
+    GemmEpilogue relu;
     MemorySegment sa, sb, sc;
     boolean skip;
 
@@ -93,6 +96,8 @@ public class GemmBench {
         for (int t = 0; t < threads; t++) ws[t] = new GemmWorkspace(m, n, k);
         WorkerPool.common().ensureThreads(threads);
         task = (part, parts) -> vgradPart(part, parts);
+        relu = new GemmEpilogue(random(r, n), 0, Activation.RELU, 0f, null, 0);
+        denseTask = (part, parts) -> Gemm.nn(m, n, k, a, 0, b, 0, c, 0, false, relu, ws[part], part, parts);
         if (impl.equals("openblas")) {
             if (Blas.SGEMM.isEmpty()) {
                 System.out.println("NOTE: OpenBLAS not found (apt-get install -y libopenblas0-pthread): openblas cases skipped");
@@ -151,8 +156,22 @@ public class GemmBench {
         return gemm(counter);
     }
 
+    /**
+     * The dense forward y = relu(x W + b) with the bias and activation fused into the GEMM (nn shapes,
+     * vgrad only; other rows do nothing and read 0): compare with {@code gemm} for the cost of fusion.
+     */
+    @Benchmark
+    public float[] gemmBiasRelu(Flops counter) {
+        if (impl.equals("openblas") || form != 'n') return c;
+        if (!Gemm.worthSplitting(m, n, k, threads)) Gemm.nn(m, n, k, a, 0, b, 0, c, 0, false, relu, ws[0], 0, 1);
+        else WorkerPool.common().run(denseTask, threads);
+        counter.flops += flop;
+        return c;
+    }
+
     private void runVgrad() {
-        if (threads == 1) vgradPart(0, 1);
+        // as the runtime does: small products stay on the calling thread
+        if (!Gemm.worthSplitting(m, n, k, threads)) vgradPart(0, 1);
         else WorkerPool.common().run(task, threads);
     }
 
