@@ -13,8 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Species: 512-bit when the CPU has it, chosen from JMH measurements on Zen 4 (see the README's
  * "Kernels and performance"); override with {@code -Dvgrad.gemm.bits=256|512}.
  *
- * <p>Cache blocks (BLIS's analytical model): a KC x NR panel of packed B stays in half of L1 while
- * the MR-row panels of A stream past it; an MC x KC block of packed A fits in half of L2; a KC x NC
+ * <p>Cache blocks (after BLIS's analytical model, KC tuned by measurement): a KC x NR panel of packed B
+ * is reused by every MR-row panel of A; an MC x KC block of packed A fits in half of L2; a KC x NC
  * block of packed B in half of L3. Cache sizes come from
  * {@code /sys/devices/system/cpu/cpu0/cache/index*} (32 KiB / 1 MiB / 8 MiB when unreadable).
  */
@@ -31,8 +31,13 @@ public final class GemmBlocking {
     static final int NR = 2 * L;
     /** Cache sizes in bytes: L1 data, L2, L3. */
     static final long L1 = cacheBytes(1, 32 * 1024), L2 = cacheBytes(2, 1024 * 1024), L3 = cacheBytes(3, 8 * 1024 * 1024);
-    /** Depth of a K block: KC x NR floats of B in half of L1 (a multiple of 8, within [64, 512]). */
-    static final int KC = clamp((int) (L1 / 2 / (4L * NR)) / 8 * 8, 64, 512);
+    /**
+     * Depth of a K block: a KC x NR panel of B of 1.5 x L1 (a multiple of 8; {@code -Dvgrad.gemm.kc}
+     * overrides). Measured on Zen 4 (32 KiB L1, 512-bit): KC 128 / 192 / 256 / 384 / 512 gave 72 / 73 /
+     * 84 / 89 / 91 GFLOP per CPU-second at n = 1024 and 89 / 85 / 86 / 93 / 88 on 128x784·784x256:
+     * the panel streams from L2 well enough that fewer write-backs of C win up to about 384.
+     */
+    static final int KC = clamp(Integer.getInteger("vgrad.gemm.kc", (int) (L1 * 3 / 2 / (4L * NR))) / 8 * 8, 8, 1024);
     /** Rows of an M block: MC x KC floats of A in half of L2 (a multiple of MR). */
     static final int MC = clamp((int) (L2 / 2 / (4L * KC)) / MR * MR, MR, 1020);
     /** Columns of an N block: KC x NC floats of B in half of L3 (a multiple of NR). */

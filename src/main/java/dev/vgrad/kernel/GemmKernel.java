@@ -34,31 +34,58 @@ final class GemmKernel {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        int ap = aOff, bp = bOff;
         // one rank-1 update of the register block per step of k
-        for (int p = 0; p < kc; p++) {
-            FloatVector b0 = FloatVector.fromArray(S, b, bp);
-            FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
-            FloatVector x = FloatVector.broadcast(S, a[ap]);
-            c00 = b0.fma(x, c00);
-            c01 = b1.fma(x, c01);
-            x = FloatVector.broadcast(S, a[ap + r1]);
-            c10 = b0.fma(x, c10);
-            c11 = b1.fma(x, c11);
-            x = FloatVector.broadcast(S, a[ap + r2]);
-            c20 = b0.fma(x, c20);
-            c21 = b1.fma(x, c21);
-            x = FloatVector.broadcast(S, a[ap + r3]);
-            c30 = b0.fma(x, c30);
-            c31 = b1.fma(x, c31);
-            x = FloatVector.broadcast(S, a[ap + r4]);
-            c40 = b0.fma(x, c40);
-            c41 = b1.fma(x, c41);
-            x = FloatVector.broadcast(S, a[ap + r5]);
-            c50 = b0.fma(x, c50);
-            c51 = b1.fma(x, c51);
-            ap += aCs;
-            bp += bRs;
+        if (aRs == 1 && aCs == MR && bRs == NR) {
+            // packed panels: constant strides, so C2 can hoist the bounds checks out of the loop
+            for (int p = 0; p < kc; p++) {
+                int ap = aOff + p * MR, bp = bOff + p * NR;
+                FloatVector b0 = FloatVector.fromArray(S, b, bp);
+                FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+                FloatVector x = FloatVector.broadcast(S, a[ap]);
+                c00 = b0.fma(x, c00);
+                c01 = b1.fma(x, c01);
+                x = FloatVector.broadcast(S, a[ap + 1]);
+                c10 = b0.fma(x, c10);
+                c11 = b1.fma(x, c11);
+                x = FloatVector.broadcast(S, a[ap + 2]);
+                c20 = b0.fma(x, c20);
+                c21 = b1.fma(x, c21);
+                x = FloatVector.broadcast(S, a[ap + 3]);
+                c30 = b0.fma(x, c30);
+                c31 = b1.fma(x, c31);
+                x = FloatVector.broadcast(S, a[ap + 4]);
+                c40 = b0.fma(x, c40);
+                c41 = b1.fma(x, c41);
+                x = FloatVector.broadcast(S, a[ap + 5]);
+                c50 = b0.fma(x, c50);
+                c51 = b1.fma(x, c51);
+            }
+        } else {
+            int ap = aOff, bp = bOff;
+            for (int p = 0; p < kc; p++) {
+                FloatVector b0 = FloatVector.fromArray(S, b, bp);
+                FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+                FloatVector x = FloatVector.broadcast(S, a[ap]);
+                c00 = b0.fma(x, c00);
+                c01 = b1.fma(x, c01);
+                x = FloatVector.broadcast(S, a[ap + r1]);
+                c10 = b0.fma(x, c10);
+                c11 = b1.fma(x, c11);
+                x = FloatVector.broadcast(S, a[ap + r2]);
+                c20 = b0.fma(x, c20);
+                c21 = b1.fma(x, c21);
+                x = FloatVector.broadcast(S, a[ap + r3]);
+                c30 = b0.fma(x, c30);
+                c31 = b1.fma(x, c31);
+                x = FloatVector.broadcast(S, a[ap + r4]);
+                c40 = b0.fma(x, c40);
+                c41 = b1.fma(x, c41);
+                x = FloatVector.broadcast(S, a[ap + r5]);
+                c50 = b0.fma(x, c50);
+                c51 = b1.fma(x, c51);
+                ap += aCs;
+                bp += bRs;
+            }
         }
         // spill the block to the L1 tile, then merge it into C (beta, edges) in one place
         c00.intoArray(tile, 0);
