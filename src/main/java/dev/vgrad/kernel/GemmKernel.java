@@ -5,6 +5,7 @@ import static dev.vgrad.kernel.GemmBlocking.MR;
 import static dev.vgrad.kernel.GemmBlocking.NR;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -22,6 +23,12 @@ final class GemmKernel {
     private GemmKernel() {}
 
     private static final VectorSpecies<Float> S = GemmBlocking.S;
+    /** Lane rotations by 8, 4, 2, 1 for the dot products' lane sums (those as wide as the species unused). */
+    private static final VectorShuffle<Float> R8 = rotation(8), R4 = rotation(4), R2 = rotation(2), R1 = rotation(1);
+
+    private static VectorShuffle<Float> rotation(int d) {
+        return d < L ? VectorShuffle.iota(S, d, 1, true) : null;
+    }
 
     /**
      * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < mr, j < nr (a 6 x 2-vector block); C has rows
@@ -186,11 +193,15 @@ final class GemmKernel {
         s11.intoArray(tile, 5 * L);
         s12.intoArray(tile, 6 * L);
         s13.intoArray(tile, 7 * L);
-        // lane sums in a fixed order, then the k tail
+        // lane sums by a fixed rotation tree (the same bits in every JIT tier), then the k tail
         int kEnd = p;
         for (int t = 0; t < 8; t++) {
-            float sum = 0f;
-            for (int l = 0; l < L; l++) sum += tile[t * L + l];
+            FloatVector v = FloatVector.fromArray(S, tile, t * L);
+            if (L > 8) v = v.add(v.rearrange(R8));
+            if (L > 4) v = v.add(v.rearrange(R4));
+            if (L > 2) v = v.add(v.rearrange(R2));
+            if (L > 1) v = v.add(v.rearrange(R1));
+            float sum = v.lane(0);
             int ar = t < 4 ? a0 : a1;
             int br = switch (t & 3) { case 0 -> b0; case 1 -> b1; case 2 -> b2; default -> b3; };
             // tail
