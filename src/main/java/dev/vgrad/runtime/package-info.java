@@ -6,5 +6,9 @@
  * compiler and allocated once, steps are plain data read by a switch, and kernels keep vectors in
  * locals. Tests check this with {@code ThreadMXBean#getThreadAllocatedBytes}; JMH checks it with
  * {@code -prof gc}.
+ *
+ * <p><b>Threads.</b> Matrix products are split over the engine's persistent {@link
+ * dev.vgrad.runtime.WorkerPool} (no thread or task created per step) by blocks of rows or columns of
+ * the output only, so every result is bitwise identical for 1, 2 or N threads.
  */
 package dev.vgrad.runtime;
