@@ -21,7 +21,7 @@ public final class Progress implements AutoCloseable {
     /** Marks {@code samples} more done with the running mean loss. */
     public void step(long samples, double runningLoss) {
         bar.stepBy(samples);
-        bar.setExtraMessage(String.format("loss %.4f", runningLoss));
+        bar.setExtraMessage(String.format(" | loss %.4f", runningLoss));
     }
 
     @Override
