@@ -37,6 +37,15 @@ public final class Classifier {
         this.yb = new int[b];
     }
 
+    /** A classifier for a saved model at the batch it was trained with (a vgrad classifier: one input, a loss). */
+    public static Classifier of(java.nio.file.Path file, dev.vgrad.cli.model.ModelFile m) {
+        Graph g = m.graph();
+        if (g.inputs().size() != 1 || g.loss() == null || g.output().shape().cols() < 2) {
+            throw new dev.vgrad.cli.model.ModelFileException(file, "not a classifier: eval and predict need one input, a loss and at least 2 outputs");
+        }
+        return new Classifier(m.trainer(g.inputs().get(0).shape().rows()));
+    }
+
     /** features -> layers (each dense + activation) -> classes logits, with the loss the settings name. */
     public static Graph graph(Settings s, int features, int classes) {
         GraphBuilder b = Graph.builder().defaultInit(Init.parse(s.init()));

@@ -35,8 +35,10 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
         ModelFile m = ModelFile.load(model);
-        Settings s = Settings.fromMetadata(m.metadata());
-        Classifier clf = new Classifier(m.trainer(s.batch()));
+        boolean trainedHere = m.metadata().containsKey(Settings.PREFIX + "data");
+        if (!trainedHere && data == null) throw new IllegalArgumentException(model + " has no training settings: name the data with --data");
+        Settings s = trainedHere ? Settings.fromModel(model, m) : null;
+        Classifier clf = Classifier.of(model, m);
         Dataset d = dataset(m, s, clf);
         Evaluation.Result r = clf.evaluate(d);
         int correct = 0;
@@ -59,7 +61,8 @@ final class EvalCommand implements Callable<Integer> {
 
     private Dataset dataset(ModelFile m, Settings s, Classifier clf) {
         String spec = data == null ? s.data() : data;
-        if (spec.equals(s.data())) {
+        float scale = Float.parseFloat(m.meta("vgrad.input.scale", "1"));
+        if (s != null && spec.equals(s.data())) {
             DataSource.Loaded loaded = DataSource.load(spec, CsvData.labelColumn(s.labelColumn()), s.scale(), s.classes());
             check(loaded.features(), clf, spec);
             TrainCommand.Parts p = TrainCommand.split(loaded, s);
@@ -70,7 +73,7 @@ final class EvalCommand implements Callable<Integer> {
                 default -> throw new IllegalArgumentException("--part must be test, validation or train, got '" + part + "'");
             };
         }
-        DataSource.Loaded loaded = DataSource.load(spec, CsvData.labelColumn(labelColumn), s.scale(), clf.classes());
+        DataSource.Loaded loaded = DataSource.load(spec, CsvData.labelColumn(labelColumn), scale, clf.classes());
         check(loaded.features(), clf, spec);
         if (loaded.classes() > clf.classes()) throw new DataException(spec + ": labels go up to " + (loaded.classes() - 1) + ", the model has " + clf.classes() + " classes");
         return loaded.all() != null ? loaded.all() : loaded.test();

@@ -35,8 +35,7 @@ final class PredictCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         ModelFile m = ModelFile.load(model);
         float scale = Float.parseFloat(m.meta("vgrad.input.scale", "1"));
-        Settings s = Settings.fromMetadata(m.metadata());
-        Classifier clf = new Classifier(m.trainer(s.batch()));
+        Classifier clf = Classifier.of(model, m);
         DataSource.Inputs in = DataSource.inputs(input, clf.features(), scale, CsvData.labelColumn(labelColumn));
         int k = clf.classes(), b = clf.trainer().batch();
         StringBuilder head = new StringBuilder(in.idx() ? "image" : "line");

@@ -85,6 +85,15 @@ public record Settings(String data, String labelColumn, float scale, int classes
         return m;
     }
 
+    /** The settings saved in a model file or checkpoint; a ModelFileException naming the file if they are missing or malformed. */
+    public static Settings fromModel(java.nio.file.Path file, dev.vgrad.cli.model.ModelFile m) {
+        try {
+            return fromMetadata(m.metadata());
+        } catch (IllegalArgumentException e) {
+            throw new dev.vgrad.cli.model.ModelFileException(file, "header: __metadata__: " + e.getMessage());
+        }
+    }
+
     /** Reads what {@link #toMetadata} wrote; a missing or malformed key is an IllegalArgumentException naming it. */
     public static Settings fromMetadata(Map<String, String> m) {
         return new Settings(get(m, "data"), get(m, "label-column"), f(m, "scale"), i(m, "classes"),

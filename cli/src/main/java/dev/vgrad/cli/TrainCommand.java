@@ -107,7 +107,7 @@ final class TrainCommand implements Callable<Integer> {
             Path cp = dir.resolve(CHECKPOINT);
             if (!Files.exists(cp)) throw new ModelFileException(cp, "no such file: nothing to resume (train without --resume first)");
             checkpoint = ModelFile.loadWithExtras(cp);
-            s = Settings.fromMetadata(checkpoint.metadata());
+            s = Settings.fromModel(cp, checkpoint);
             if (spec.commandLine().getParseResult().hasMatchedOption("--epochs")) s = s.withEpochs(epochs);
         } else {
             s = new Settings(data, labelColumn, scale, classes, layers, activation, alpha, loss, init, optimizer, lr, momentum, nesterov,
@@ -133,9 +133,9 @@ final class TrainCommand implements Callable<Integer> {
 
         w.printf("vgrad train: %s, %d train / %d validation / %d test samples, %d features, %d classes%n", s.data(), parts.train.rows(),
                 parts.validation.rows(), parts.test.rows(), loaded.features(), loaded.classes());
-        w.printf("model: %s, %d parameters, %s loss, %s lr %s, batch %d, seed %d, species %s (%d lanes), threads %d%n",
+        w.printf("model: %s, %,d parameters, %s loss, %s lr %s, batch %d, seed %d, %d-bit vectors (%d floats), threads %d%n",
                 s.describeNetwork(loaded.features(), loaded.classes()), trainer.plan().paramsSize(), s.loss(), s.optimizer(), s.lr(), s.batch(),
-                s.seed(), Simd.FLOATS, Simd.LANES, s.threads());
+                s.seed(), Simd.FLOATS.vectorBitSize(), Simd.LANES, s.threads());
         if (s.threads() > 1) w.println("note: this engine build trains on one thread; --threads " + s.threads() + " is recorded only");
         if (done > 0) w.printf("resuming %s after epoch %d of %d%n", dir.resolve(CHECKPOINT), done, s.epochs());
         w.flush();

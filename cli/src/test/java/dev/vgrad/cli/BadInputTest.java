@@ -8,7 +8,6 @@ import dev.vgrad.cli.data.DataSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -134,10 +133,19 @@ class BadInputTest {
 
     @Test
     void fashionMnistMissingSaysTheAptCommand() {
-        Assumptions.assumeFalse(Files.exists(DataSource.FASHION_MNIST.resolve("train-images-idx3-ubyte.gz")), "Fashion-MNIST is installed");
-        bad(new String[] {"train", "--data", "fashion-mnist", "--no-progress", "--out", dir.resolve("o5").toString()},
-                "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "apt-get install -y dataset-fashion-mnist");
+        Path missing = dir.resolve("no-fashion");
+        System.setProperty("vgrad.fashion-mnist", missing.toString()); // as on a machine without the package
+        try {
+            bad(new String[] {"train", "--data", "fashion-mnist", "--no-progress", "--out", dir.resolve("o5").toString()},
+                    missing.resolve("train-images-idx3-ubyte.gz").toString(), "apt-get install -y dataset-fashion-mnist");
+        } finally {
+            System.clearProperty("vgrad.fashion-mnist");
+        }
         noOutput("o5");
+        if (!Files.exists(DataSource.FASHION_MNIST.resolve("train-images-idx3-ubyte.gz"))) {
+            bad(new String[] {"train", "--data", "fashion-mnist", "--no-progress", "--out", dir.resolve("o5").toString()},
+                    "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "apt-get install -y dataset-fashion-mnist");
+        }
     }
 
     @Test

@@ -18,6 +18,12 @@ public final class DataSource {
 
     /** Where Debian's {@code dataset-fashion-mnist} installs Fashion-MNIST. */
     public static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
+
+    /** {@link #FASHION_MNIST}, or the folder in system property {@code vgrad.fashion-mnist} (tests use it to see the missing case). */
+    public static Path fashionMnist() {
+        String p = System.getProperty("vgrad.fashion-mnist");
+        return p == null ? FASHION_MNIST : Path.of(p);
+    }
     public static final String FASHION_INSTALL = "apt-get install -y dataset-fashion-mnist";
 
     /**
@@ -39,7 +45,7 @@ public final class DataSource {
                 return new Loaded(spec, Digits.load(), null, null, 16f);
             }
             case "fashion-mnist" -> {
-                return mnistFolder(spec, FASHION_MNIST, true);
+                return mnistFolder(spec, fashionMnist(), true);
             }
             default -> {
                 Path p = Path.of(spec);

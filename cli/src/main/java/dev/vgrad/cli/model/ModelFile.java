@@ -38,6 +38,8 @@ public record ModelFile(Graph graph, Map<String, float[]> tensors, Map<String, S
 
     /** Metadata key of the graph text. */
     public static final String GRAPH = "vgrad.graph";
+    /** The most floats of batched values (inputs, activations) a saved graph may need at its batch: 2^28 (1 GiB). */
+    public static final long MAX_ACTIVATIONS = 1L << 28;
     /** Metadata key of the format version. */
     public static final String VERSION = "vgrad.version";
 
@@ -95,6 +97,19 @@ public record ModelFile(Graph graph, Map<String, float[]> tensors, Map<String, S
             graph = GraphText.decode(text);
         } catch (GraphException e) {
             throw new ModelFileException(file, "header: __metadata__ '" + GRAPH + "': " + e.getMessage());
+        }
+        // the activations a compiled plan of this graph holds: bounded, so a lying batch cannot make a loader allocate gigabytes
+        long floats = 0;
+        int batch = 0;
+        for (Node n : graph.nodes()) {
+            if (n.shape().batched()) {
+                floats += (long) n.shape().rows() * n.shape().cols();
+                batch = n.shape().rows();
+            }
+        }
+        if (floats > MAX_ACTIVATIONS) {
+            throw new ModelFileException(file, "header: __metadata__ '" + GRAPH + "': the graph's batched values need " + floats
+                    + " floats at batch " + batch + ", more than " + MAX_ACTIVATIONS);
         }
         Map<String, float[]> values = new LinkedHashMap<>();
         for (Node p : graph.params()) {
