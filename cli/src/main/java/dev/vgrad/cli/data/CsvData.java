@@ -35,7 +35,13 @@ public final class CsvData {
      * {@link #NO_LABEL}. {@code features}: the feature count required (or -1: taken from the first row).
      * {@code classes}: labels must be below it (or -1: any non-negative whole number).
      */
-    public static Table read(Path file, int labelColumn, int features, int classes) {
+    public static Table read(Path file, int labelColumn, int features, int classes) { return read(file, labelColumn, features, classes, false); }
+
+    /**
+     * As {@link #read(Path, int, int, int)}; with {@code labelOptional} (and a known feature count) rows of exactly
+     * {@code features} cells have no label, rows of {@code features + 1} cells have one at {@code labelColumn}.
+     */
+    public static Table read(Path file, int labelColumn, int features, int classes, boolean labelOptional) {
         try (Reader r = reader(file); CSVParser p = CSVFormat.DEFAULT.builder().setIgnoreEmptyLines(false).setTrim(true).get().parse(r)) {
             float[] x = new float[1024];
             int[] y = new int[64];
@@ -51,7 +57,8 @@ public final class CsvData {
                 }
                 if (cols < 0) {
                     cols = rec.size();
-                    labelAt = labelColumn == NO_LABEL ? -1 : labelColumn < 0 ? cols + labelColumn : labelColumn;
+                    boolean noLabel = labelColumn == NO_LABEL || (labelOptional && features >= 0 && cols == features);
+                    labelAt = noLabel ? -1 : labelColumn < 0 ? cols + labelColumn : labelColumn;
                     if (labelColumn != NO_LABEL && (labelAt < 0 || labelAt >= cols)) {
                         throw new DataException(file + ": line " + line + ": label column " + (labelColumn + 1) + " does not exist in a row of " + cols + " cells");
                     }

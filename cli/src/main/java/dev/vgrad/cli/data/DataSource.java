@@ -100,14 +100,8 @@ public final class DataSource {
             }
             return new Inputs(file, im.count(), features, im.scaled(), null, null, true);
         }
-        // with or without a label: decide from the first data row's cell count
-        CsvData.Table t;
-        try {
-            t = CsvData.read(file, CsvData.NO_LABEL, features, -1);
-        } catch (DataException e) {
-            if (labelColumn == CsvData.NO_LABEL || !e.getMessage().contains("cells, expected " + features + " (")) throw e;
-            t = CsvData.read(file, labelColumn, features, -1);
-        }
+        // with or without a label: the first data row's cell count decides
+        CsvData.Table t = CsvData.read(file, labelColumn, features, -1, labelColumn != CsvData.NO_LABEL);
         return new Inputs(file, t.rows(), features, scaled(t.x(), scale), t.y(), t.lines(), false);
     }
 
