@@ -25,6 +25,12 @@ public record Settings(String data, String labelColumn, float scale, int classes
         if (!loss.equals("cross-entropy") && !loss.equals("mse") && !loss.equals("bce")) {
             throw new IllegalArgumentException("--loss must be cross-entropy, mse or bce, got '" + loss + "'");
         }
+        try {
+            dev.vgrad.graph.Init.parse(init);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--init must be he-uniform, he-normal, glorot-uniform or glorot-normal, got '" + init + "'");
+        }
+        dev.vgrad.graph.Activation.parse(activation);
         if (!optimizer.equals("sgd") && !optimizer.equals("adam") && !optimizer.equals("adamw")) {
             throw new IllegalArgumentException("--optimizer must be sgd, adam or adamw, got '" + optimizer + "'");
         }

@@ -36,25 +36,25 @@ import picocli.CommandLine.Option;
 final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--data", defaultValue = "digits", description = "digits, fashion-mnist, a CSV file or a folder of MNIST-style IDX files (default: ${DEFAULT-VALUE})")
+    @Option(names = "--data", paramLabel = "DATA", defaultValue = "digits", description = "digits, fashion-mnist, a CSV file or a folder of MNIST-style IDX files (default: ${DEFAULT-VALUE})")
     String data;
-    @Option(names = "--label-column", defaultValue = "last", description = "CSV label column: last, first or a number from 1 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--label-column", paramLabel = "COLUMN", defaultValue = "last", description = "CSV label column: last, first or a number from 1 (default: ${DEFAULT-VALUE})")
     String labelColumn;
     @Option(names = "--scale", defaultValue = "0", description = "CSV: divide features by this (default: the largest absolute value)")
     float scale;
     @Option(names = "--classes", defaultValue = "0", description = "CSV: number of classes (default: largest label + 1)")
     int classes;
-    @Option(names = "--layers", split = ",", defaultValue = "128,64", description = "hidden layer sizes (default: ${DEFAULT-VALUE})")
+    @Option(names = "--layers", paramLabel = "N", split = ",", defaultValue = "128,64", description = "hidden layer sizes (default: ${DEFAULT-VALUE})")
     int[] layers;
-    @Option(names = "--activation", defaultValue = "relu", description = "relu, leaky-relu, sigmoid, tanh, gelu (default: ${DEFAULT-VALUE})")
+    @Option(names = "--activation", paramLabel = "NAME", defaultValue = "relu", description = "relu, leaky-relu, sigmoid, tanh, gelu (default: ${DEFAULT-VALUE})")
     String activation;
     @Option(names = "--alpha", defaultValue = "0.01", description = "leaky-relu slope (default: ${DEFAULT-VALUE})")
     float alpha;
-    @Option(names = "--loss", defaultValue = "cross-entropy", description = "cross-entropy, mse or bce (on one-hot targets) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--loss", paramLabel = "NAME", defaultValue = "cross-entropy", description = "cross-entropy, mse or bce (on one-hot targets) (default: ${DEFAULT-VALUE})")
     String loss;
-    @Option(names = "--init", defaultValue = "he-uniform", description = "he-uniform, he-normal, glorot-uniform, glorot-normal (default: ${DEFAULT-VALUE})")
+    @Option(names = "--init", paramLabel = "NAME", defaultValue = "he-uniform", description = "he-uniform, he-normal, glorot-uniform, glorot-normal (default: ${DEFAULT-VALUE})")
     String init;
-    @Option(names = "--optimizer", defaultValue = "adam", description = "sgd, adam or adamw (default: ${DEFAULT-VALUE})")
+    @Option(names = "--optimizer", paramLabel = "NAME", defaultValue = "adam", description = "sgd, adam or adamw (default: ${DEFAULT-VALUE})")
     String optimizer;
     @Option(names = "--lr", defaultValue = "0.003", description = "learning rate (default: ${DEFAULT-VALUE})")
     float lr;
@@ -82,7 +82,7 @@ final class TrainCommand implements Callable<Integer> {
     double validation;
     @Option(names = "--test", defaultValue = "0.2", description = "fraction held out for the test (datasets without a test set) (default: ${DEFAULT-VALUE})")
     double test;
-    @Option(names = {"-o", "--out"}, description = "output folder (default: runs/<data>)")
+    @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "output folder (default: runs/<data>)")
     Path out;
     @Option(names = "--resume", description = "continue from the output folder's checkpoint (settings from the checkpoint; --epochs may extend)")
     boolean resume;
