@@ -109,6 +109,14 @@ final class TrainCommand implements Callable<Integer> {
             checkpoint = ModelFile.loadWithExtras(cp);
             s = Settings.fromModel(cp, checkpoint);
             if (spec.commandLine().getParseResult().hasMatchedOption("--epochs")) s = s.withEpochs(epochs);
+            List<String> ignored = new ArrayList<>();
+            for (var o : spec.commandLine().getParseResult().matchedOptions()) {
+                String n = o.longestName();
+                if (!List.of("--epochs", "--out", "--resume", "--no-progress", "--verbose", "--stop-after").contains(n)) ignored.add(n);
+            }
+            if (!ignored.isEmpty()) {
+                spec.commandLine().getOut().println("note: --resume takes the settings from the checkpoint; ignoring " + String.join(" ", ignored));
+            }
         } else {
             s = new Settings(data, labelColumn, scale, classes, layers, activation, alpha, loss, init, optimizer, lr, momentum, nesterov,
                     weightDecay, beta1, beta2, eps, batch, epochs, seed, threads, validation, test);
