@@ -22,13 +22,13 @@ public final class Main implements Runnable {
     public static final int BAD_INPUT = 2;
 
     public static void main(String[] args) {
-        System.setProperty("java.awt.headless", "true");
         PrintWriter out = new PrintWriter(System.out, true), err = new PrintWriter(System.err, true);
         System.exit(run(args, out, err));
     }
 
     /** Runs the tool with the given streams; returns the exit code (tests call this). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true"); // charts need no display
         boolean verbose = Arrays.asList(args).contains("--verbose");
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);
