@@ -273,12 +273,10 @@ final class GemmKernel {
                 for (int p = 0; p < kc; p++) {
                     int src = bOff + (p0 + p) * bRs + j0 + jr;
                     int dst = base + p * nrb;
-                    if (nr == nrb) {
-                        for (int q = 0; q < nrb; q += L) FloatVector.fromArray(S, b, src + q).intoArray(bp, dst + q);
-                    } else {
-                        System.arraycopy(b, src, bp, dst, nr);
-                        java.util.Arrays.fill(bp, dst + nr, dst + nrb, 0f);
-                    }
+                    // System.arraycopy, not vectors: packB is inlined into the large macro loop, where C2
+                    // may run out of inlining budget and box vectors (allocation)
+                    System.arraycopy(b, src, bp, dst, nr);
+                    if (nr < nrb) java.util.Arrays.fill(bp, dst + nr, dst + nrb, 0f);
                 }
             } else {
                 // B is stored transposed (bRs == 1): each column is contiguous along k
