@@ -2,7 +2,6 @@ package dev.vgrad.kernel;
 
 import dev.vgrad.graph.Activation;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -38,29 +37,25 @@ public record GemmEpilogue(float[] bias, int biasOff, Activation act, float alph
 
     /**
      * c[at + q] = act(c[at + q] + bias[j + q]) for q < len (one row segment of a C block, hot in L1);
-     * z[zOff + zi + q] = c[at + q] + bias[j + q] first when z is kept. Vectors stay in this loop.
+     * z[zOff + zi + q] = c[at + q] + bias[j + q] first when z is kept. Straight-line loops, one per
+     * operation (the activation through {@link Activations#forward}): no vector is merged across
+     * branches, which C2 may fail to keep in registers (boxing allocates).
      */
     void applyRow(float[] c, int at, int j, int zi, int len) {
+        if (bias != null) addBias(c, at, biasOff + j, len);
+        if (z != null) System.arraycopy(c, at, z, zOff + zi, len);
+        if (act != Activation.IDENTITY) Activations.forward(act, alpha, c, at, c, at, len);
+    }
+
+    /** c[at + q] += bias[b + q] for q < len */
+    private void addBias(float[] c, int at, int b, int len) {
         VectorSpecies<Float> s = GemmBlocking.S;
-        boolean relu = act == Activation.RELU, leaky = act == Activation.LEAKY_RELU;
         int q = 0;
         for (int nv = s.loopBound(len); q < nv; q += s.length()) {
-            FloatVector v = FloatVector.fromArray(s, c, at + q);
-            if (bias != null) v = v.add(FloatVector.fromArray(s, bias, biasOff + j + q));
-            if (z != null) v.intoArray(z, zOff + zi + q);
-            if (relu) v = v.max(0f);
-            else if (leaky) v = v.blend(v.mul(alpha), v.compare(VectorOperators.LT, 0f));
-            v.intoArray(c, at + q);
+            FloatVector.fromArray(s, c, at + q).add(FloatVector.fromArray(s, bias, b + q)).intoArray(c, at + q);
         }
         // tail
-        for (; q < len; q++) {
-            float v = c[at + q];
-            if (bias != null) v += bias[biasOff + j + q];
-            if (z != null) z[zOff + zi + q] = v;
-            c[at + q] = relu || leaky ? Activations.scalar(act, alpha, v) : v;
-        }
-        // transcendental activations: the activation family's own loop over the segment
-        if (!relu && !leaky && act != Activation.IDENTITY) Activations.forward(act, alpha, c, at, c, at, len);
+        for (; q < len; q++) c[at + q] += bias[b + q];
     }
 
     /** One element of column j: act(c + bias[j]), keeping z[zOff + zi] = c + bias[j]. */

@@ -218,12 +218,12 @@ final class GemmKernel {
                                   boolean beta) {
         for (int r = 0; r < mr; r++) {
             int t = r * tw, cr = (i0 + r) * ldc + j0, at = cOff + cr;
-            if (nr == tw) {
+            if (nr == tw && beta) {
                 for (int q = 0; q < tw; q += L) {
-                    FloatVector v = FloatVector.fromArray(S, tile, t + q);
-                    if (beta) v = v.add(FloatVector.fromArray(S, c, at + q));
-                    v.intoArray(c, at + q);
+                    FloatVector.fromArray(S, tile, t + q).add(FloatVector.fromArray(S, c, at + q)).intoArray(c, at + q);
                 }
+            } else if (nr == tw) {
+                System.arraycopy(tile, t, c, at, tw);
             } else {
                 // edge columns: one float at a time
                 for (int j = 0; j < nr; j++) c[at + j] = beta ? c[at + j] + tile[t + j] : tile[t + j];
