@@ -19,7 +19,7 @@ final class WorkerPool {
     private record Key(ModelSpec spec, int batch) {}
 
     private static final Map<Key, Queue<Worker>> POOLS = new ConcurrentHashMap<>();
-    private static final java.util.concurrent.atomic.AtomicLong COMPILED = new java.util.concurrent.atomic.AtomicLong();
+    private static final Map<Key, java.util.concurrent.atomic.AtomicLong> COMPILED = new ConcurrentHashMap<>();
 
     /** A compiled trainer with input buffers for one batch: (batch, features) floats and batch labels. */
     static final class Worker {
@@ -39,7 +39,7 @@ final class WorkerPool {
         Queue<Worker> q = POOLS.computeIfAbsent(new Key(spec, batch), k -> new ConcurrentLinkedQueue<>());
         Worker w = q.poll();
         if (w != null) return w;
-        COMPILED.incrementAndGet();
+        COMPILED.computeIfAbsent(new Key(spec, batch), k -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
         return new Worker(spec, batch);
     }
 
@@ -47,6 +47,9 @@ final class WorkerPool {
         POOLS.get(new Key(spec, batch)).add(w);
     }
 
-    /** How many workers this JVM has compiled so far (tests check that steps reuse them). */
-    static long compiled() { return COMPILED.get(); }
+    /** How many workers this JVM has compiled for (spec, batch): at most one per concurrent task slot. */
+    static long compiled(ModelSpec spec, int batch) {
+        var n = COMPILED.get(new Key(spec, batch));
+        return n == null ? 0 : n.get();
+    }
 }

@@ -32,7 +32,7 @@ final class SparkTests {
 
     static JavaSparkContext sc() { return JavaSparkContext.fromSparkContext(session().sparkContext()); }
 
-    /** The digits training part (1,437 rows) of the 0.1 / 0.2 split with seed 42, as TrainDigits uses. */
+    /** The digits training part (1,258 rows) of the 0.1 / 0.2 split with seed 42, as TrainDigits uses. */
     static Dataset.Split digits() { return Digits.load().split(0.1, 0.2, 42); }
 
     /**
