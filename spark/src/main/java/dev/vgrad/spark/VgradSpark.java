@@ -16,6 +16,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.storage.StorageLevel;
 
 /**
  * The {@code spark-submit} entry point: trains an MLP classifier on a CSV (with a header row) or Parquet
@@ -37,7 +38,7 @@ public final class VgradSpark {
 
     static final String USAGE = """
             usage: VgradSpark --data PATH|digits [options]
-              --data PATH          CSV with a header row (or .parquet); 'digits' = the embedded digits dataset
+              --data PATH          numeric CSV with a header row, or a .parquet path; 'digits' = the embedded digits
               --label NAME         label column (default: label); every other column is a feature
               --classes N          number of classes (default: largest label + 1)
               --hidden 256,256     hidden layer sizes (default 128)
@@ -46,7 +47,7 @@ public final class VgradSpark {
               --epochs E           epochs (default 10), or --steps N global steps
               --optimizer SPEC     'adam LR', 'adamw LR', 'sgd LR [MOMENTUM NESTEROV DECAY]' (default 'adam 0.001')
               --seed S             initialisation and epoch-order seed (default 42)
-              --partitions P       repartition the data into P partitions (default: as read)
+              --partitions P       at least P partitions for a CSV, exactly P for Parquet or digits (default: as read; digits 4)
               --checkpoint FILE    write a checkpoint there every --checkpoint-every K steps (default 100)
               --resume             continue from --checkpoint if it exists
               --test PATH          labelled CSV to report accuracy on at the end (or 'digits-test')
@@ -99,16 +100,22 @@ public final class VgradSpark {
             rows = train.rows();
             features = train.features();
             classes = train.classes();
-        } else {
-            org.apache.spark.sql.Dataset<Row> table = read(spark, data);
+        } else if (data.endsWith(".parquet")) {
+            org.apache.spark.sql.Dataset<Row> table = spark.read().parquet(data);
             if (o.containsKey("partitions")) table = table.repartition(Integer.parseInt(o.get("partitions")));
             List<String> cols = List.of(table.columns());
             if (!cols.contains(label)) throw new IllegalArgumentException(data + ": no label column '" + label + "' among " + cols);
             classes = o.containsKey("classes") ? Integer.parseInt(o.get("classes"))
                     : ((Number) table.agg(functions.max(table.col(label))).first().get(0)).intValue() + 1;
             features = cols.size() - 1;
-            shards = Shards.of(table, label, classes);
-            rows = table.count();
+            shards = Shards.of(table, label, classes).persist(StorageLevel.MEMORY_ONLY());
+            rows = shards.map(s -> (long) s.rows()).reduce(Long::sum);
+        } else {
+            classes = o.containsKey("classes") ? Integer.parseInt(o.get("classes")) : Shards.classes(sc, data, label);
+            shards = Shards.csv(sc, data, label, classes, o.containsKey("partitions") ? Integer.parseInt(o.get("partitions")) : 0)
+                    .persist(StorageLevel.MEMORY_ONLY());
+            features = shards.first().features;
+            rows = shards.map(s -> (long) s.rows()).reduce(Long::sum);
         }
         ModelSpec spec = ModelSpec.parse(features + "-" + o.getOrDefault("hidden", "128").replace(',', '-') + "-" + classes + " "
                 + o.getOrDefault("activation", "relu") + " he-uniform");
@@ -154,7 +161,7 @@ public final class VgradSpark {
             Dataset test = null;
             String testPath = o.get("test");
             if (testPath != null && testPath.equals("digits-test") && digits != null) test = digits.test();
-            else if (testPath != null) test = collect(read(spark, testPath), label, classes);
+            else if (testPath != null) test = collect(spark, testPath, label, classes);
             if (test != null) {
                 Evaluation.Result r = new Evaluation(t.model()).run(test);
                 out.printf(Locale.ROOT, "test: %d rows, loss %.4f, accuracy %.2f%%%n", test.rows(), r.loss(), 100 * r.accuracy());
@@ -163,15 +170,12 @@ public final class VgradSpark {
         return t;
     }
 
-    static org.apache.spark.sql.Dataset<Row> read(SparkSession spark, String path) {
-        if (path.endsWith(".parquet")) return spark.read().parquet(path);
-        return spark.read().option("header", "true").option("inferSchema", "true").csv(path);
-    }
-
-    /** A (small) labelled table brought to the driver, for evaluation. */
-    static Dataset collect(org.apache.spark.sql.Dataset<Row> table, String label, int classes) {
-        List<Shard> parts = Shards.of(table, label, classes).collect();
-        int features = table.columns().length - 1;
+    /** A (small) labelled CSV or Parquet dataset brought to the driver, for evaluation. */
+    static Dataset collect(SparkSession spark, String path, String label, int classes) {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        List<Shard> parts = path.endsWith(".parquet") ? Shards.of(spark.read().parquet(path), label, classes).collect()
+                : Shards.csv(sc, path, label, classes, 0).collect();
+        int features = parts.get(0).features;
         int n = parts.stream().mapToInt(Shard::rows).sum();
         float[] x = new float[n * features];
         int[] y = new int[n];
