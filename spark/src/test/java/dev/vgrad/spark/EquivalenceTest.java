@@ -98,11 +98,23 @@ class EquivalenceTest {
         }
     }
 
-    /** Hand-worked: B = 3 rows, per-row gradients 1, -1, 0.5 for one element: G_abs = 2.5 / 3, bound = 2 * 5 * u * 2.5 / 3. */
+    /**
+     * Hand-worked: terms 1, 2^-24, 2^-24 (B = 3). Locally in float, 1 + 2^-24 rounds to 1 (a tie, to even)
+     * and again, so the sum is 1. Split {1} | {2^-24, 2^-24}: the second partition sums to 2^-23 exactly,
+     * the double merge gives 1 + 2^-23, which is a float. They differ by 2^-23, within the bound
+     * 2 (B + 2) u G_abs = 10 * 2^-24 * (1 + 2^-23).
+     */
     @Test
-    void boundFormulaByHand() {
-        double gAbs = (1 + 1 + 0.5) / 3.0;
-        assertEquals(2.0 * 5 * U * gAbs, 2.0 * (3 + 2) * Math.pow(2, -24) * 2.5 / 3, 1e-24);
+    void summationOrderByHand() {
+        float t = 0x1p-24f;
+        float local = (1f + t) + t;
+        assertEquals(1f, local);
+        double[] partitionSums = {1f, t + t};
+        float spark = (float) (partitionSums[0] + partitionSums[1]);
+        assertEquals(1f + 0x1p-23f, spark);
+        double bound = 2.0 * (3 + 2) * U * (1 + 2.0 * t);
+        assertEquals(0x1p-23, spark - local);
+        assertTrue(spark - local <= bound);
     }
 
     @Test
