@@ -1,5 +1,6 @@
 package dev.vgrad.spark;
 
+import dev.vgrad.cli.model.ModelFile;
 import dev.vgrad.io.Dataset;
 import dev.vgrad.io.Digits;
 import dev.vgrad.train.Evaluation;
@@ -20,14 +21,15 @@ import org.apache.spark.storage.StorageLevel;
 
 /**
  * The {@code spark-submit} entry point: trains an MLP classifier on a CSV (with a header row) or Parquet
- * dataset with synchronous data-parallel SGD/Adam and writes the model file.
+ * dataset with synchronous data-parallel SGD/Adam and writes the model file (the CLI's safetensors
+ * {@link ModelFile}: {@code vgrad eval} and {@code vgrad predict} read it).
  *
  * <pre>
  * spark-submit --class dev.vgrad.spark.VgradSpark --master spark://host:7077 \
  *   --driver-java-options "--add-modules jdk.incubator.vector" \
  *   --conf spark.executor.extraJavaOptions="--add-modules jdk.incubator.vector" \
  *   vgrad-spark.jar --data hdfs:///data/train.csv --label label --hidden 256,256 --batch 1024 --epochs 10 \
- *   --optimizer "adam 0.001" --checkpoint /shared/run.ckpt --checkpoint-every 100 --out /shared/model.vgrad
+ *   --optimizer "adam 0.001" --checkpoint /shared/run.ckpt --checkpoint-every 100 --out /shared/model.safetensors
  * </pre>
  *
  * {@code --data digits} trains on the embedded digits dataset (no file needed). Without {@code --master}
@@ -51,7 +53,7 @@ public final class VgradSpark {
               --checkpoint FILE    write a checkpoint there every --checkpoint-every K steps (default 100)
               --resume             continue from --checkpoint if it exists
               --test PATH          labelled CSV to report accuracy on at the end (or 'digits-test')
-              --out FILE           model file to write (default model.vgrad)
+              --out FILE           model file to write, safetensors (default model.safetensors)
               --master URL         Spark master (default: spark-submit's)
             """;
 
@@ -124,7 +126,7 @@ public final class VgradSpark {
         Optimizer opt = Optimizers.parse(o.getOrDefault("optimizer", "adam 0.001"));
         Path ckpt = o.containsKey("checkpoint") ? Path.of(o.get("checkpoint")) : null;
         long every = Long.parseLong(o.getOrDefault("checkpoint-every", "100"));
-        Path model = Path.of(o.getOrDefault("out", "model.vgrad"));
+        Path model = Path.of(o.getOrDefault("out", "model.safetensors"));
 
         DataParallelTrainer t;
         if (o.containsKey("resume") && ckpt != null && Files.exists(ckpt)) {
@@ -156,7 +158,7 @@ public final class VgradSpark {
                 }
             }
             if (ckpt != null) t.checkpoint(ckpt);
-            Checkpoint.of(t).write(model);
+            ModelFile.save(model, t.model(), Checkpoint.of(t).metadata());
             out.printf("wrote %s (%d parameters) in %.1f s%n", model, t.model().params().length, (System.nanoTime() - start) / 1e9);
             Dataset test = null;
             String testPath = o.get("test");

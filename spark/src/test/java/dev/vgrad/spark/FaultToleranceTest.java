@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vgrad.cli.model.ModelFile;
+import dev.vgrad.cli.model.ModelFileException;
 import dev.vgrad.io.Dataset;
 import dev.vgrad.train.Optimizer;
 import java.io.IOException;
@@ -78,7 +80,7 @@ class FaultToleranceTest {
     }
 
     @Test
-    void aCorruptOrTruncatedCheckpointIsRefusedWithItsOffset(@TempDir Path dir) throws IOException {
+    void aCorruptOrTruncatedCheckpointIsRefusedNamingTheFile(@TempDir Path dir) throws IOException {
         Dataset train = SparkTests.digits().train();
         Path ck = dir.resolve("c.ckpt");
         try (DataParallelTrainer t = trainer(train, new Optimizer.Sgd(0.1f, 0.9f, true, 1e-4f))) {
@@ -89,20 +91,29 @@ class FaultToleranceTest {
         assertEquals(1, ok.step());
         assertEquals(new Optimizer.Sgd(0.1f, 0.9f, true, 1e-4f), ok.optimizer(), "optimizer settings round-trip exactly");
         byte[] good = Files.readAllBytes(ck);
+        // a flipped bit in the last tensor's data: finite, so only the checksum can tell
         byte[] flipped = good.clone();
-        flipped[good.length / 2] ^= 0x10;
+        flipped[good.length - 3] ^= 0x01;
         Files.write(ck, flipped);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.read(ck));
-        assertTrue(e.getMessage().contains("CRC32 mismatch") && e.getMessage().contains(ck.toString()), e.getMessage());
-        Files.write(ck, java.util.Arrays.copyOf(good, 11));
-        e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.read(ck));
-        assertTrue(e.getMessage().contains("offset 0"), e.getMessage());
+        Exception e = assertThrows(RuntimeException.class, () -> Checkpoint.read(ck));
+        assertTrue(e.getMessage().contains("CRC32") && e.getMessage().contains(ck.toString()), e.getMessage());
+        // truncated: the model file's own validation, with the offset
+        Files.write(ck, java.util.Arrays.copyOf(good, 5));
+        e = assertThrows(ModelFileException.class, () -> Checkpoint.read(ck));
+        assertTrue(e.getMessage().contains(ck.toString()) && e.getMessage().contains("offset 0"), e.getMessage());
+        // a plain model file is not a checkpoint
+        Path plain = dir.resolve("plain.safetensors");
+        try (DataParallelTrainer t = trainer(train, new Optimizer.Adam(1e-3f))) {
+            ModelFile.save(plain, t.model(), java.util.Map.of());
+        }
+        e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.read(plain));
+        assertTrue(e.getMessage().contains("has no 'vgrad.spark.model'"), e.getMessage());
         // a write over an existing checkpoint replaces it whole: no temporary files left behind
         Files.write(ck, good);
         ok.write(ck);
         assertArrayEquals(good, Files.readAllBytes(ck));
         try (var files = Files.list(dir)) {
-            assertEquals(1, files.count(), "only the checkpoint itself in the folder");
+            assertEquals(2, files.count(), "only the checkpoint and the plain model in the folder");
         }
     }
 }

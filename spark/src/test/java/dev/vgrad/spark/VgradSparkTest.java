@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vgrad.cli.model.ModelFile;
 import dev.vgrad.io.Dataset;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -33,7 +34,7 @@ class VgradSparkTest {
         Dataset.Split split = SparkTests.digits();
         writeCsv(split.train(), dir.resolve("train.csv"));
         writeCsv(split.test(), dir.resolve("test.csv"));
-        Path model = dir.resolve("model.vgrad");
+        Path model = dir.resolve("model.safetensors");
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         DataParallelTrainer t = VgradSpark.run(SparkTests.session(), VgradSpark.parse(new String[] {
                 "--data", dir.resolve("train.csv").toString(), "--test", dir.resolve("test.csv").toString(), "--hidden", "64",
@@ -44,9 +45,11 @@ class VgradSparkTest {
         System.out.print(out);
         assertTrue(out.contains("model 64-64-10 relu he-uniform, 1258 rows in 3 partitions"), out);
         assertEquals(60, t.steps(), "6 epochs of 10 steps");
-        Checkpoint saved = Checkpoint.read(model);
-        assertEquals(60, saved.step());
-        assertEquals(0, java.util.Arrays.compare(saved.params(), t.model().params()));
+        // the model file is the CLI's: it loads as a model, the weights are the trained ones, the settings are recorded
+        ModelFile saved = ModelFile.load(model);
+        assertEquals(0, java.util.Arrays.compare(saved.params(t.model().plan()), t.model().params()));
+        assertEquals("60", saved.meta("vgrad.spark.step", "?"));
+        assertEquals(60, Checkpoint.read(dir.resolve("run.ckpt")).step(), "the last checkpoint is the end of training");
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("test: 359 rows, loss [0-9.]+, accuracy ([0-9.]+)%").matcher(out);
         assertTrue(m.find(), out);
         assertTrue(Double.parseDouble(m.group(1)) >= 90, "test accuracy " + m.group(1));
