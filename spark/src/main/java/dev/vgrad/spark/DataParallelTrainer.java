@@ -41,10 +41,14 @@ public final class DataParallelTrainer implements AutoCloseable {
 
     /** Per-step figures; nanosecond times measured on the driver and inside the tasks. */
     public record StepStats(long step, int epoch, double loss, long rows, long wallNanos, long kernelNanos, long kernelMaxNanos,
-                            long mergeNanos, long updateNanos) {
+                            long mergeNanos, long updateNanos, long broadcastNanos, long fetchMaxNanos, long jobNanos) {
         /** Wall time the slowest partition spent in vgrad, as a fraction of the step. */
         public double kernelFraction() { return (double) kernelMaxNanos / wallNanos; }
-        /** Everything that is neither vgrad's kernels nor the update: scheduling, (de)serialization, reduction, broadcast. */
+        /**
+         * Everything that is neither vgrad's kernels nor the update: scheduling, (de)serialization, reduction, broadcast.
+         * Of it, {@code broadcastNanos} is the driver's broadcast and its removal, {@code fetchMaxNanos} the longest
+         * wait of a task for the parameters, {@code jobNanos} the treeAggregate job (tasks included).
+         */
         public long sparkNanos() { return wallNanos - kernelMaxNanos - updateNanos; }
     }
 
@@ -99,13 +103,17 @@ public final class DataParallelTrainer implements AutoCloseable {
         long from = (step % batchesPerEpoch) * batch;
         long to = Math.min(from + batch, rows);
         Broadcast<float[]> params = sc.broadcast(driver.params().clone());
+        long b1 = System.nanoTime();
         double[] sum;
+        long j1;
         try {
             GradientSum job = new GradientSum(spec, batch, rows, seed, epoch, from, to, step, params, failure);
             sum = shards.treeAggregate(new double[0], job::add, GradientSum::merge, treeDepth);
         } finally {
+            j1 = System.nanoTime();
             params.destroy();
         }
+        long d1 = System.nanoTime();
         float[] g = driver.grads();
         int size = g.length;
         long got = sum.length == 0 ? 0 : (long) sum[size + GradientSum.ROWS];
@@ -120,7 +128,8 @@ public final class DataParallelTrainer implements AutoCloseable {
         driver.update();
         long u1 = System.nanoTime();
         StepStats s = new StepStats(step, epoch, sum[size + GradientSum.LOSS] * inv, got, u1 - t0, (long) sum[size + GradientSum.KERNEL_NANOS],
-                (long) sum[size + GradientSum.KERNEL_MAX_NANOS], (long) sum[size + GradientSum.MERGE_NANOS], u1 - u0);
+                (long) sum[size + GradientSum.KERNEL_MAX_NANOS], (long) sum[size + GradientSum.MERGE_NANOS], u1 - u0, (b1 - t0) + (d1 - j1),
+                (long) sum[size + GradientSum.FETCH_MAX_NANOS], j1 - b1);
         step++;
         return s;
     }

@@ -14,12 +14,13 @@ import org.apache.spark.broadcast.Broadcast;
  * <p>Buffer layout: {@code [0, P)} the summed gradient in the PARAMS layout of the plan, then
  * {@link #LOSS} the summed loss, {@link #ROWS} the rows counted, {@link #KERNEL_NANOS} and
  * {@link #KERNEL_MAX_NANOS} the time spent in vgrad (gather, forward, backward, scaling) summed and the
- * largest per partition, {@link #MERGE_NANOS} the time spent adding buffers.
+ * largest per partition, {@link #MERGE_NANOS} the time spent adding buffers, {@link #FETCH_MAX_NANOS} the
+ * longest wait for the broadcast parameters.
  */
 final class GradientSum implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    static final int LOSS = 0, ROWS = 1, KERNEL_NANOS = 2, KERNEL_MAX_NANOS = 3, MERGE_NANOS = 4, EXTRA = 5;
+    static final int LOSS = 0, ROWS = 1, KERNEL_NANOS = 2, KERNEL_MAX_NANOS = 3, MERGE_NANOS = 4, FETCH_MAX_NANOS = 5, EXTRA = 6;
 
     final ModelSpec spec;
     final int batch;
@@ -54,7 +55,9 @@ final class GradientSum implements Serializable {
         try {
             int rows = shard.gather(n, seed, epoch, from, to, w.x, w.y);
             if (rows == 0) return acc;
+            long f0 = System.nanoTime();
             float[] p = params.value();
+            long fetch = System.nanoTime() - f0;
             float[] live = w.trainer.params();
             if (p.length != live.length) {
                 throw new IllegalStateException("step " + step + ": broadcast parameters have " + p.length + " floats, the plan of "
@@ -69,7 +72,8 @@ final class GradientSum implements Serializable {
             for (int i = 0; i < size; i++) acc[i] += (double) g[i] * rows;
             acc[size + LOSS] += loss * rows;
             acc[size + ROWS] += rows;
-            long dt = System.nanoTime() - t0;
+            long dt = System.nanoTime() - t0 - fetch;
+            acc[size + FETCH_MAX_NANOS] = Math.max(acc[size + FETCH_MAX_NANOS], fetch);
             acc[size + KERNEL_NANOS] += dt;
             acc[size + KERNEL_MAX_NANOS] = Math.max(acc[size + KERNEL_MAX_NANOS], dt);
             return acc;
@@ -87,6 +91,7 @@ final class GradientSum implements Serializable {
         int size = a.length - EXTRA;
         for (int i = 0; i < size + KERNEL_NANOS + 1; i++) a[i] += b[i];
         a[size + KERNEL_MAX_NANOS] = Math.max(a[size + KERNEL_MAX_NANOS], b[size + KERNEL_MAX_NANOS]);
+        a[size + FETCH_MAX_NANOS] = Math.max(a[size + FETCH_MAX_NANOS], b[size + FETCH_MAX_NANOS]);
         a[size + MERGE_NANOS] += b[size + MERGE_NANOS] + (System.nanoTime() - t0);
         return a;
     }

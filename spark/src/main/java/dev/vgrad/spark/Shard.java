@@ -100,13 +100,16 @@ public final class Shard implements Serializable {
     /** Splits an in-memory dataset into {@code parts} shards of contiguous global indices (for tests and benchmarks). */
     public static Shard[] split(Dataset d, int parts) {
         Shard[] s = new Shard[parts];
-        for (int p = 0; p < parts; p++) {
-            int from = (int) ((long) d.rows() * p / parts), to = (int) ((long) d.rows() * (p + 1) / parts);
-            long[] idx = new long[to - from];
-            for (int i = 0; i < idx.length; i++) idx[i] = from + i;
-            s[p] = new Shard(p, d.features(), Arrays.copyOfRange(d.x(), from * d.features(), to * d.features()),
-                    Arrays.copyOfRange(d.y(), from, to), idx);
-        }
+        for (int p = 0; p < parts; p++) s[p] = part(d, p, parts);
         return s;
+    }
+
+    /** Shard {@code p} of {@link #split}: rows [n p / parts, n (p + 1) / parts). */
+    static Shard part(Dataset d, int p, int parts) {
+        int from = (int) ((long) d.rows() * p / parts), to = (int) ((long) d.rows() * (p + 1) / parts);
+        long[] idx = new long[to - from];
+        for (int i = 0; i < idx.length; i++) idx[i] = from + i;
+        return new Shard(p, d.features(), Arrays.copyOfRange(d.x(), from * d.features(), to * d.features()),
+                Arrays.copyOfRange(d.y(), from, to), idx);
     }
 }

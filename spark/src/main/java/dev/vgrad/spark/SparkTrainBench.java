@@ -74,7 +74,7 @@ public final class SparkTrainBench {
             try (DataParallelTrainer t = new DataParallelTrainer(sc, Shards.of(sc, d, partitions), d.rows(), SPEC, batch,
                     new Optimizer.Sgd(0.01f), 3)) {
                 for (int i = 0; i < warmUp(steps); i++) t.step();
-                long wall = 0, kernel = 0, kernelSum = 0, update = 0, merge = 0, rows = 0;
+                long wall = 0, kernel = 0, kernelSum = 0, update = 0, merge = 0, rows = 0, bcast = 0, fetch = 0, job = 0;
                 long t0 = System.nanoTime();
                 for (int i = 0; i < steps; i++) {
                     DataParallelTrainer.StepStats s = t.step();
@@ -83,15 +83,20 @@ public final class SparkTrainBench {
                     kernelSum += s.kernelNanos();
                     update += s.updateNanos();
                     merge += s.mergeNanos();
+                    bcast += s.broadcastNanos();
+                    fetch += s.fetchMaxNanos();
+                    job += s.jobNanos();
                     rows += s.rows();
                 }
                 double sec = (System.nanoTime() - t0) / 1e9;
                 System.out.printf(Locale.ROOT, "%-10s %7.2f steps/s %9.1f samples/s  %d partitions x %d rows; per step %.1f ms: "
                                 + "vgrad kernels %.1f ms (%.0f%%, slowest partition; %.1f ms summed), driver update %.1f ms (%.0f%%), "
-                                + "Spark (schedule, broadcast, serialize, reduce) %.1f ms (%.0f%%), of it merging buffers %.2f ms%n",
+                                + "Spark (schedule, broadcast, serialize, reduce) %.1f ms (%.0f%%), of it merging buffers %.2f ms, "
+                                + "broadcast create+destroy %.1f ms, task wait for parameters %.1f ms, job outside the kernels %.1f ms%n",
                         master, steps / sec, rows / sec, partitions, PER_PARTITION, wall / 1e6 / steps, kernel / 1e6 / steps,
                         100.0 * kernel / wall, kernelSum / 1e6 / steps, update / 1e6 / steps, 100.0 * update / wall,
-                        (wall - kernel - update) / 1e6 / steps, 100.0 * (wall - kernel - update) / wall, merge / 1e6 / steps);
+                        (wall - kernel - update) / 1e6 / steps, 100.0 * (wall - kernel - update) / wall, merge / 1e6 / steps,
+                        bcast / 1e6 / steps, fetch / 1e6 / steps, (job - kernel) / 1e6 / steps);
             }
         } finally {
             spark.stop();
