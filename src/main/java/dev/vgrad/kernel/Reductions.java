@@ -1,0 +1,82 @@
+package dev.vgrad.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Reductions over an activation buffer, for training telemetry: sums, saturation counts, column maxima. */
+public final class Reductions {
+    private Reductions() {}
+
+    private static final VectorSpecies<Float> S = Simd.FLOATS;
+    /** Floats per block whose float partial sum is added into a double. */
+    static final int BLOCK = 4096;
+
+    /** sum_i x[i] */
+    public static double sum(float[] x, int xOff, int n) {
+        int nv = S.loopBound(n);
+        int i = 0;
+        double s = 0;
+        while (i < nv) {
+            int end = Math.min(nv, i + BLOCK);
+            FloatVector acc = FloatVector.zero(S);
+            for (; i < end; i += S.length()) acc = acc.add(FloatVector.fromArray(S, x, xOff + i));
+            s += acc.reduceLanes(VectorOperators.ADD);
+        }
+        // tail
+        for (; i < n; i++) s += x[xOff + i];
+        return s;
+    }
+
+    /** Scalar twin of {@link #sum}. */
+    public static double sumScalar(float[] x, int xOff, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) s += x[xOff + i];
+        return s;
+    }
+
+    /** #{i : x[i] < lo or x[i] > hi} */
+    public static int countOutside(float[] x, int xOff, int n, float lo, float hi) {
+        int nv = S.loopBound(n);
+        int i = 0;
+        int c = 0;
+        for (; i < nv; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            c += v.compare(VectorOperators.LT, lo).or(v.compare(VectorOperators.GT, hi)).trueCount();
+        }
+        // tail
+        for (; i < n; i++) if (x[xOff + i] < lo || x[xOff + i] > hi) c++;
+        return c;
+    }
+
+    /** Scalar twin of {@link #countOutside}. */
+    public static int countOutsideScalar(float[] x, int xOff, int n, float lo, float hi) {
+        int c = 0;
+        for (int i = 0; i < n; i++) if (x[xOff + i] < lo || x[xOff + i] > hi) c++;
+        return c;
+    }
+
+    /** out[j] = max_i x[i, j] over the (m, n) matrix x. */
+    public static void colMax(int m, int n, float[] x, int xOff, float[] out, int outOff) {
+        System.arraycopy(x, xOff, out, outOff, n);
+        int nv = S.loopBound(n);
+        for (int i = 1; i < m; i++) {
+            int xi = xOff + i * n;
+            int j = 0;
+            for (; j < nv; j += S.length()) {
+                FloatVector.fromArray(S, x, xi + j).max(FloatVector.fromArray(S, out, outOff + j)).intoArray(out, outOff + j);
+            }
+            // tail
+            for (; j < n; j++) out[outOff + j] = Math.max(out[outOff + j], x[xi + j]);
+        }
+    }
+
+    /** Scalar twin of {@link #colMax}. */
+    public static void colMaxScalar(int m, int n, float[] x, int xOff, float[] out, int outOff) {
+        for (int j = 0; j < n; j++) {
+            float mx = x[xOff + j];
+            for (int i = 1; i < m; i++) mx = Math.max(mx, x[xOff + i * n + j]);
+            out[outOff + j] = mx;
+        }
+    }
+}
