@@ -6,8 +6,10 @@ import java.util.function.Consumer;
 /**
  * Watches the loss of every training step, right after the forward pass and before the update. The
  * loss has diverged when it is NaN or infinite, or when the mean of the last {@code window} losses is
- * more than {@code factor} times the lowest such mean seen so far and above the first one (the model
- * got worse than where it started).
+ * more than {@code factor} times the reference level — the lower of the first loss and the lowest
+ * window mean seen so far — and above the first loss (the model got worse than where it started).
+ * A snapshot is "good" when its step's loss is at most sqrt(factor) times the reference, so a
+ * backoff does not return to a state that was already climbing.
  *
  * <p>{@link Mode#STOP} (default) throws a {@link DivergenceException} before the diverged step updates
  * anything. {@link Mode#BACKOFF} restores the parameters and optimizer state of the last snapshot
@@ -37,7 +39,7 @@ public final class DivergenceGuard {
     private double[] ring;
     private int count;
     private double best = Double.POSITIVE_INFINITY;
-    private double firstMean = Double.NaN;
+    private double firstLoss = Double.NaN;
     // BACKOFF: the last good state
     private float[] goodParams, goodState1, goodState2;
     private long goodUpdates = -1, goodStep = -1;
@@ -115,19 +117,24 @@ public final class DivergenceGuard {
         String why = null;
         if (!Double.isFinite(loss)) {
             why = "the loss is " + loss;
-        } else if (count >= window) {
-            double sum = 0;
-            for (int i = 0; i < window; i++) sum += ring[(count - 1 - i) % ring.length];
-            double mean = sum / window;
-            if (Double.isNaN(firstMean)) firstMean = mean;
-            if (mean > factor * best && mean > firstMean) {
-                why = String.format(Locale.ROOT, "the mean loss of the last %d steps, %.4g, is %.3gx the lowest %d-step mean %.4g",
-                        window, mean, mean / best, window, best);
+        } else {
+            if (Double.isNaN(firstLoss)) firstLoss = loss;
+            if (count >= window) {
+                double sum = 0;
+                for (int i = 0; i < window; i++) sum += ring[(count - 1 - i) % ring.length];
+                double mean = sum / window;
+                double ref = Math.min(firstLoss, best);
+                if (mean > factor * ref && mean > firstLoss) {
+                    why = String.format(Locale.ROOT, "the mean loss of the last %d steps, %.4g, is %.3gx the lowest level seen, %.4g",
+                            window, mean, mean / ref, ref);
+                }
+                best = Math.min(best, mean);
             }
-            best = Math.min(best, mean);
         }
         if (why == null) {
-            if (mode == Mode.BACKOFF && step % snapshotEvery == 0) snapshot(step);
+            // a good state: its loss is not well above the lowest level seen
+            boolean good = loss <= Math.sqrt(factor) * Math.min(firstLoss, best);
+            if (mode == Mode.BACKOFF && step % snapshotEvery == 0 && good) snapshot(step);
             return false;
         }
         float lr = trainer.learningRate();
@@ -144,7 +151,7 @@ public final class DivergenceGuard {
                 + "optimizer state of step %d and halved the learning rate %s -> %s (backoff %d of %d)", step, why, history(),
                 goodStep, fmt(lr), fmt(halved), backoffs, maxBackoffs);
         messages.accept(lastMessage);
-        reset();
+        count = 0; // forget the diverged losses; the reference levels stay
         return true;
     }
 
@@ -172,7 +179,7 @@ public final class DivergenceGuard {
     private void reset() {
         count = 0;
         best = Double.POSITIVE_INFINITY;
-        firstMean = Double.NaN;
+        firstLoss = Double.NaN;
     }
 
     private DivergenceException exception(String why, long step, float lr, String tail) {
