@@ -125,8 +125,10 @@ public final class DivergenceGuard {
                 double mean = sum / window;
                 double ref = Math.min(firstLoss, best);
                 if (mean > factor * ref && mean > firstLoss) {
-                    why = String.format(Locale.ROOT, "the mean loss of the last %d steps, %.4g, is %.3gx the lowest level seen, %.4g",
-                            window, mean, mean / ref, ref);
+                    why = ref > 0
+                            ? String.format(Locale.ROOT, "the mean loss of the last %d steps, %.4g, is %.3gx the lowest level seen, %.4g",
+                                    window, mean, mean / ref, ref)
+                            : String.format(Locale.ROOT, "the mean loss of the last %d steps rose from 0 to %.4g", window, mean);
                 }
                 best = Math.min(best, mean);
             }

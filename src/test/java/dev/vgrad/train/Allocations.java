@@ -42,12 +42,16 @@ final class Allocations {
 
     /**
      * Bytes {@code work} allocates once warmed up: runs it until a run allocates nothing (C2 has compiled
-     * the kernels with their vectors in registers; on a loaded machine that takes a while), at most
-     * {@code rounds} times, and returns the last run's count.
+     * the kernels with their vectors in registers; on a loaded machine, and after other tests in the same
+     * JVM left other profiles, that takes a while), at most {@code rounds} times. Returns the last run's
+     * count; {@code log} gets every run's.
      */
-    static long afterWarmUp(int rounds, Runnable work) {
+    static long afterWarmUp(int rounds, Runnable work, StringBuilder log) {
         long bytes = -1;
-        for (int r = 0; r < rounds && bytes != 0; r++) bytes = during(work);
+        for (int r = 0; r < rounds && bytes != 0; r++) {
+            bytes = during(work);
+            log.append(bytes).append(' ');
+        }
         return bytes;
     }
 }
