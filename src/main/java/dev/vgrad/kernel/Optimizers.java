@@ -136,9 +136,9 @@ public final class Optimizers {
                 ap = pv.fma(pv, ap);
                 ad = d.fma(d, ad);
             }
-            sg += ag.reduceLanes(VectorOperators.ADD);
-            sp += ap.reduceLanes(VectorOperators.ADD);
-            sd += ad.reduceLanes(VectorOperators.ADD);
+            sg += Simd.sum(ag);
+            sp += Simd.sum(ap);
+            sd += Simd.sum(ad);
         }
         // tail
         for (; i < n; i++) {
@@ -199,9 +199,9 @@ public final class Optimizers {
                 ap = p0.fma(p0, ap);
                 ad = d.fma(d, ad);
             }
-            sg += ag.reduceLanes(VectorOperators.ADD);
-            sp += ap.reduceLanes(VectorOperators.ADD);
-            sd += ad.reduceLanes(VectorOperators.ADD);
+            sg += Simd.sum(ag);
+            sp += Simd.sum(ap);
+            sd += Simd.sum(ad);
         }
         // tail
         for (; i < n; i++) {
