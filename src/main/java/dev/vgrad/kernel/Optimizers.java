@@ -104,7 +104,12 @@ public final class Optimizers {
 
     // ---- observed updates: the same updates, also summing what telemetry reports ----
 
-    /** Floats per block whose float partial sums are added into doubles (bounds the rounding of long sums). */
+    /**
+     * Floats per block whose float partial sums are added into doubles (bounds the rounding of long sums).
+     * The partial sums use {@code reduceLanes(ADD)}, an intrinsic: a call to {@code Simd.sum} from this
+     * once-per-block site is not inlined and boxes its vector. Telemetry values may so differ in the last
+     * bits between JIT tiers; the parameters never do.
+     */
     static final int BLOCK = 4096;
 
     /**
@@ -136,9 +141,9 @@ public final class Optimizers {
                 ap = pv.fma(pv, ap);
                 ad = d.fma(d, ad);
             }
-            sg += Simd.sum(ag);
-            sp += Simd.sum(ap);
-            sd += Simd.sum(ad);
+            sg += ag.reduceLanes(VectorOperators.ADD);
+            sp += ap.reduceLanes(VectorOperators.ADD);
+            sd += ad.reduceLanes(VectorOperators.ADD);
         }
         // tail
         for (; i < n; i++) {
@@ -199,9 +204,9 @@ public final class Optimizers {
                 ap = p0.fma(p0, ap);
                 ad = d.fma(d, ad);
             }
-            sg += Simd.sum(ag);
-            sp += Simd.sum(ap);
-            sd += Simd.sum(ad);
+            sg += ag.reduceLanes(VectorOperators.ADD);
+            sp += ap.reduceLanes(VectorOperators.ADD);
+            sd += ad.reduceLanes(VectorOperators.ADD);
         }
         // tail
         for (; i < n; i++) {

@@ -21,7 +21,7 @@ public final class Reductions {
             int end = Math.min(nv, i + BLOCK);
             FloatVector acc = FloatVector.zero(S);
             for (; i < end; i += S.length()) acc = acc.add(FloatVector.fromArray(S, x, xOff + i));
-            s += Simd.sum(acc);
+            s += acc.reduceLanes(VectorOperators.ADD);
         }
         // tail
         for (; i < n; i++) s += x[xOff + i];

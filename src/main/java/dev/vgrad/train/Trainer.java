@@ -77,6 +77,12 @@ public final class Trainer {
     /** Training steps run so far (0-based index of the next step). */
     public long steps() { return steps; }
 
+    /** Sets the step counter telemetry and divergence number steps with, e.g. when resuming (updates: {@link #setUpdates}). */
+    public void setSteps(long s) {
+        if (s < 0) throw new IllegalArgumentException("steps must be >= 0, got " + s);
+        this.steps = s;
+    }
+
     public Plan plan() { return plan; }
     public Optimizer optimizer() { return optimizer; }
     public float learningRate() { return optimizer.learningRate(); }
