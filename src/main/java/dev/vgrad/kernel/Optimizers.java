@@ -104,13 +104,9 @@ public final class Optimizers {
 
     // ---- observed updates: the same updates, also summing what telemetry reports ----
 
-    /**
-     * Floats per block whose float partial sums are added into doubles (bounds the rounding of long sums).
-     * The partial sums use {@code reduceLanes(ADD)}, an intrinsic: a call to {@code Simd.sum} from this
-     * once-per-block site is not inlined and boxes its vector. Telemetry values may so differ in the last
-     * bits between JIT tiers; the parameters never do.
-     */
-    static final int BLOCK = 4096;
+    // The sums are kept per lane in float and reduced once with reduceLanes(ADD), an intrinsic (a Simd.sum call at
+    // this cold site is not inlined and boxes its vector): telemetry values may differ in the last bits between
+    // JIT tiers, the parameters never do.
 
     /**
      * {@link #sgd}, and in the same pass: stats[s] += sum g^2, stats[s+1] += sum p^2 (before the update),
@@ -120,31 +116,25 @@ public final class Optimizers {
                                    float[] u, int uOff, float[] p, int pOff, double[] stats, int sOff) {
         int nv = S.loopBound(n);
         int i = 0;
-        double sg = 0, sp = 0, sd = 0;
-        while (i < nv) {
-            int end = Math.min(nv, i + BLOCK);
-            FloatVector ag = FloatVector.zero(S), ap = FloatVector.zero(S), ad = FloatVector.zero(S);
-            for (; i < end; i += S.length()) {
-                FloatVector pv = FloatVector.fromArray(S, p, pOff + i);
-                FloatVector g0 = FloatVector.fromArray(S, g, gOff + i);
-                FloatVector gv = g0;
-                if (weightDecay != 0f) gv = pv.fma(FloatVector.broadcast(S, weightDecay), gv);
-                if (momentum != 0f) {
-                    FloatVector uv = FloatVector.fromArray(S, u, uOff + i).fma(FloatVector.broadcast(S, momentum), gv);
-                    uv.intoArray(u, uOff + i);
-                    gv = nesterov ? uv.fma(FloatVector.broadcast(S, momentum), gv) : uv;
-                }
-                FloatVector pn = gv.fma(FloatVector.broadcast(S, -lr), pv);
-                pn.intoArray(p, pOff + i);
-                FloatVector d = pn.sub(pv);
-                ag = g0.fma(g0, ag);
-                ap = pv.fma(pv, ap);
-                ad = d.fma(d, ad);
+        FloatVector ag = FloatVector.zero(S), ap = FloatVector.zero(S), ad = FloatVector.zero(S);
+        for (; i < nv; i += S.length()) {
+            FloatVector pv = FloatVector.fromArray(S, p, pOff + i);
+            FloatVector g0 = FloatVector.fromArray(S, g, gOff + i);
+            FloatVector gv = g0;
+            if (weightDecay != 0f) gv = pv.fma(FloatVector.broadcast(S, weightDecay), gv);
+            if (momentum != 0f) {
+                FloatVector uv = FloatVector.fromArray(S, u, uOff + i).fma(FloatVector.broadcast(S, momentum), gv);
+                uv.intoArray(u, uOff + i);
+                gv = nesterov ? uv.fma(FloatVector.broadcast(S, momentum), gv) : uv;
             }
-            sg += ag.reduceLanes(VectorOperators.ADD);
-            sp += ap.reduceLanes(VectorOperators.ADD);
-            sd += ad.reduceLanes(VectorOperators.ADD);
+            FloatVector pn = gv.fma(FloatVector.broadcast(S, -lr), pv);
+            pn.intoArray(p, pOff + i);
+            FloatVector d = pn.sub(pv);
+            ag = g0.fma(g0, ag);
+            ap = pv.fma(pv, ap);
+            ad = d.fma(d, ad);
         }
+        double sg = ag.reduceLanes(VectorOperators.ADD), sp = ap.reduceLanes(VectorOperators.ADD), sd = ad.reduceLanes(VectorOperators.ADD);
         // tail
         for (; i < n; i++) {
             float g0 = g[gOff + i], p0 = p[pOff + i];
@@ -180,34 +170,28 @@ public final class Optimizers {
         float stepScale = lr / c1;
         float invC2 = 1f / c2;
         int i = 0;
-        double sg = 0, sp = 0, sd = 0;
-        while (i < nv) {
-            int end = Math.min(nv, i + BLOCK);
-            FloatVector ag = FloatVector.zero(S), ap = FloatVector.zero(S), ad = FloatVector.zero(S);
-            for (; i < end; i += S.length()) {
-                FloatVector p0 = FloatVector.fromArray(S, p, pOff + i);
-                FloatVector g0 = FloatVector.fromArray(S, g, gOff + i);
-                FloatVector pv = p0, gv = g0;
-                if (weightDecay != 0f) {
-                    if (decoupled) pv = pv.mul(1f - lr * weightDecay);
-                    else gv = pv.fma(FloatVector.broadcast(S, weightDecay), gv);
-                }
-                FloatVector mv = FloatVector.fromArray(S, m, mOff + i).mul(beta1).add(gv.mul(1f - beta1));
-                FloatVector vv = FloatVector.fromArray(S, v, vOff + i).mul(beta2).add(gv.mul(gv).mul(1f - beta2));
-                mv.intoArray(m, mOff + i);
-                vv.intoArray(v, vOff + i);
-                FloatVector denom = vv.mul(invC2).lanewise(VectorOperators.SQRT).add(eps);
-                FloatVector pn = pv.sub(mv.mul(stepScale).div(denom));
-                pn.intoArray(p, pOff + i);
-                FloatVector d = pn.sub(p0);
-                ag = g0.fma(g0, ag);
-                ap = p0.fma(p0, ap);
-                ad = d.fma(d, ad);
+        FloatVector ag = FloatVector.zero(S), ap = FloatVector.zero(S), ad = FloatVector.zero(S);
+        for (; i < nv; i += S.length()) {
+            FloatVector p0 = FloatVector.fromArray(S, p, pOff + i);
+            FloatVector g0 = FloatVector.fromArray(S, g, gOff + i);
+            FloatVector pv = p0, gv = g0;
+            if (weightDecay != 0f) {
+                if (decoupled) pv = pv.mul(1f - lr * weightDecay);
+                else gv = pv.fma(FloatVector.broadcast(S, weightDecay), gv);
             }
-            sg += ag.reduceLanes(VectorOperators.ADD);
-            sp += ap.reduceLanes(VectorOperators.ADD);
-            sd += ad.reduceLanes(VectorOperators.ADD);
+            FloatVector mv = FloatVector.fromArray(S, m, mOff + i).mul(beta1).add(gv.mul(1f - beta1));
+            FloatVector vv = FloatVector.fromArray(S, v, vOff + i).mul(beta2).add(gv.mul(gv).mul(1f - beta2));
+            mv.intoArray(m, mOff + i);
+            vv.intoArray(v, vOff + i);
+            FloatVector denom = vv.mul(invC2).lanewise(VectorOperators.SQRT).add(eps);
+            FloatVector pn = pv.sub(mv.mul(stepScale).div(denom));
+            pn.intoArray(p, pOff + i);
+            FloatVector d = pn.sub(p0);
+            ag = g0.fma(g0, ag);
+            ap = p0.fma(p0, ap);
+            ad = d.fma(d, ad);
         }
+        double sg = ag.reduceLanes(VectorOperators.ADD), sp = ap.reduceLanes(VectorOperators.ADD), sd = ad.reduceLanes(VectorOperators.ADD);
         // tail
         for (; i < n; i++) {
             float g0 = g[gOff + i], p0 = p[pOff + i];

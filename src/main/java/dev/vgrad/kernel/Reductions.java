@@ -9,20 +9,14 @@ public final class Reductions {
     private Reductions() {}
 
     private static final VectorSpecies<Float> S = Simd.FLOATS;
-    /** Floats per block whose float partial sum is added into a double. */
-    static final int BLOCK = 4096;
 
-    /** sum_i x[i] */
+    /** sum_i x[i] (per-lane float sums, reduced once) */
     public static double sum(float[] x, int xOff, int n) {
         int nv = S.loopBound(n);
         int i = 0;
-        double s = 0;
-        while (i < nv) {
-            int end = Math.min(nv, i + BLOCK);
-            FloatVector acc = FloatVector.zero(S);
-            for (; i < end; i += S.length()) acc = acc.add(FloatVector.fromArray(S, x, xOff + i));
-            s += acc.reduceLanes(VectorOperators.ADD);
-        }
+        FloatVector acc = FloatVector.zero(S);
+        for (; i < nv; i += S.length()) acc = acc.add(FloatVector.fromArray(S, x, xOff + i));
+        double s = acc.reduceLanes(VectorOperators.ADD);
         // tail
         for (; i < n; i++) s += x[xOff + i];
         return s;
