@@ -58,6 +58,22 @@ class TelemetryCliTest {
     }
 
     @Test
+    void aResumedRunKeepsItsTelemetryAndGoesOnNumberingSteps() throws Exception {
+        Path out = dir.resolve("resumed");
+        Cli first = Cli.run("train", "--epochs", "2", "--layers", "16", "--stop-after", "1", "--no-progress", "--out", out.toString());
+        assertEquals(0, first.code(), first::toString);
+        assertEquals(4 * 2, csv(out.resolve("layers.csv")).size(), "epoch 1: steps 0, 10, 20, 30 x 2 layers");
+        Cli second = Cli.run("train", "--resume", "--no-progress", "--out", out.toString());
+        assertEquals(0, second.code(), second::toString);
+        List<CSVRecord> rows = csv(out.resolve("layers.csv"));
+        assertEquals(8 * 2, rows.size(), "both epochs, nothing twice");
+        for (int i = 0; i < rows.size(); i++) {
+            assertEquals(10L * (i / 2), Long.parseLong(rows.get(i).get("step")));
+            assertEquals(i < 8 ? "1" : "2", rows.get(i).get("epoch"));
+        }
+    }
+
+    @Test
     void aTooHighLearningRateStopsWithTheStepTheHistoryAndALowerRate() throws Exception {
         Path out = dir.resolve("high");
         Cli r = Cli.run("train", "--optimizer", "sgd", "--lr", "16", "--layers", "32", "--epochs", "2", "--no-progress", "--out", out.toString());
