@@ -5,6 +5,7 @@ import dev.vgrad.graph.GraphBuilder;
 import dev.vgrad.graph.Init;
 import dev.vgrad.graph.Node;
 import dev.vgrad.train.Optimizer;
+import dev.vgrad.train.Telemetry;
 import dev.vgrad.train.Trainer;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * with ReLU at batch 128 on random data, its GEMMs split over {@code threads} threads. Score:
  * samples/s (one op = one sample). Run:
  * {@code java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar TrainStepBench -prof gc}
- * (gc.alloc.rate.norm is bytes per sample: the target is 0).
+ * (gc.alloc.rate.norm is bytes per sample: the target is 0). {@code telemetry}: per-layer telemetry at its
+ * default interval ("on"), off, or sampled on every step ("every", {@code -p telemetry=every}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -42,6 +44,9 @@ public class TrainStepBench {
     @Param({"1", "2"})
     public int threads;
 
+    @Param({"on", "off"})
+    String telemetry;
+
     Trainer trainer;
     float[] x;
     int[] labels;
@@ -55,6 +60,12 @@ public class TrainStepBench {
         b.softmaxCrossEntropy(b.dense("out", h, 10));
         trainer = new Trainer(b.build(), new Optimizer.Sgd(0.01f), 1);
         trainer.setThreads(threads);
+        trainer.telemetry().setInterval(switch (telemetry) {
+            case "on" -> Telemetry.DEFAULT_INTERVAL;
+            case "off" -> 0;
+            case "every" -> 1;
+            default -> throw new IllegalArgumentException("telemetry must be on, off or every, got " + telemetry);
+        });
         SplittableRandom r = new SplittableRandom(7);
         x = new float[BATCH * 784];
         labels = new int[BATCH];
