@@ -94,7 +94,12 @@ public final class Elementwise {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
             acc = v.fma(v, acc);
         }
-        double s = Simd.sum(acc);
+        // fixed-order lane sum, written out here: a vector passed to a call C2 does not inline is boxed
+        if (Simd.LANES > 8) acc = acc.add(acc.rearrange(Simd.R8));
+        if (Simd.LANES > 4) acc = acc.add(acc.rearrange(Simd.R4));
+        if (Simd.LANES > 2) acc = acc.add(acc.rearrange(Simd.R2));
+        if (Simd.LANES > 1) acc = acc.add(acc.rearrange(Simd.R1));
+        double s = acc.lane(0);
         // tail
         for (; i < n; i++) s += (double) x[xOff + i] * x[xOff + i];
         return s;

@@ -62,7 +62,12 @@ public final class Losses {
         FloatVector sv = FloatVector.zero(S);
         int j = 0;
         for (; j < nv; j += S.length()) sv = sv.add(FloatVector.fromArray(S, z, off + j).sub(shift).lanewise(VectorOperators.EXP));
-        float sum = Simd.sum(sv);
+        // fixed-order lane sum, written out here: a vector passed to a call C2 does not inline is boxed
+        if (Simd.LANES > 8) sv = sv.add(sv.rearrange(Simd.R8));
+        if (Simd.LANES > 4) sv = sv.add(sv.rearrange(Simd.R4));
+        if (Simd.LANES > 2) sv = sv.add(sv.rearrange(Simd.R2));
+        if (Simd.LANES > 1) sv = sv.add(sv.rearrange(Simd.R1));
+        float sum = sv.lane(0);
         // tail
         for (; j < n; j++) sum += (float) Math.exp(z[off + j] - shift);
         return sum;
@@ -79,7 +84,12 @@ public final class Losses {
             acc = d.fma(d, acc);
             if (dp != null) d.mul(scale).intoArray(dp, dpOff + i);
         }
-        double loss = Simd.sum(acc);
+        // fixed-order lane sum, written out here: a vector passed to a call C2 does not inline is boxed
+        if (Simd.LANES > 8) acc = acc.add(acc.rearrange(Simd.R8));
+        if (Simd.LANES > 4) acc = acc.add(acc.rearrange(Simd.R4));
+        if (Simd.LANES > 2) acc = acc.add(acc.rearrange(Simd.R2));
+        if (Simd.LANES > 1) acc = acc.add(acc.rearrange(Simd.R1));
+        double loss = acc.lane(0);
         // tail
         for (; i < n; i++) {
             float d = p[pOff + i] - t[tOff + i];
@@ -116,7 +126,12 @@ public final class Losses {
                 sig.sub(tv).mul(inv).intoArray(dz, dzOff + i);
             }
         }
-        double loss = Simd.sum(acc);
+        // fixed-order lane sum, written out here: a vector passed to a call C2 does not inline is boxed
+        if (Simd.LANES > 8) acc = acc.add(acc.rearrange(Simd.R8));
+        if (Simd.LANES > 4) acc = acc.add(acc.rearrange(Simd.R4));
+        if (Simd.LANES > 2) acc = acc.add(acc.rearrange(Simd.R2));
+        if (Simd.LANES > 1) acc = acc.add(acc.rearrange(Simd.R1));
+        double loss = acc.lane(0);
         // tail
         for (; i < n; i++) {
             float zz = z[zOff + i], tt = t[tOff + i];

@@ -104,8 +104,8 @@ public final class Optimizers {
 
     // ---- observed updates: the same updates, also summing what telemetry reports ----
 
-    // The sums are kept per lane in float and reduced once with reduceLanes(ADD), an intrinsic (a Simd.sum call at
-    // this cold site is not inlined and boxes its vector): telemetry values may differ in the last bits between
+    // The sums are kept per lane in float and reduced once with reduceLanes(ADD), an intrinsic that never boxes
+    // (see Simd.R8 for the fixed-order fold the training kernels use): telemetry values may differ in the last bits between
     // JIT tiers, the parameters never do.
 
     /**

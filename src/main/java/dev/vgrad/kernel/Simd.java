@@ -55,23 +55,17 @@ public final class Simd {
         return null;
     }
 
-    /** Lane rotations by 8, 4, 2 and 1 for {@link #sum} (those wider than the species are unused). */
-    private static final VectorShuffle<Float> R8 = rotation(8), R4 = rotation(4), R2 = rotation(2), R1 = rotation(1);
+    /**
+     * Lane rotations by 8, 4, 2 and 1 (those as wide as the species or wider are null and unused) for
+     * fixed-order lane sums. {@code reduceLanes(ADD)} may add the lanes in one order when interpreted and
+     * in another when C2-compiled, so a seeded run would change its last bits as the JIT warms up; a
+     * kernel instead folds its accumulator v with {@code v = v.add(v.rearrange(R8))}, then R4, R2, R1,
+     * and reads lane 0: the same bits in every tier. The fold is written out at each use rather than in
+     * a helper method, because a vector passed to a call that C2 does not inline is boxed (allocates).
+     */
+    public static final VectorShuffle<Float> R8 = rotation(8), R4 = rotation(4), R2 = rotation(2), R1 = rotation(1);
 
     private static VectorShuffle<Float> rotation(int d) {
         return d < LANES ? VectorShuffle.iota(FLOATS, d, 1, true) : null;
-    }
-
-    /**
-     * sum_i v[i] by a fixed pairwise tree (lane i + lane i + L/2, ...). Unlike {@code reduceLanes(ADD)},
-     * whose order may differ between the interpreter and compiled code, the result is the same bits
-     * in every tier, so a seed reproduces training exactly.
-     */
-    public static float sum(FloatVector v) {
-        if (LANES > 8) v = v.add(v.rearrange(R8));
-        if (LANES > 4) v = v.add(v.rearrange(R4));
-        if (LANES > 2) v = v.add(v.rearrange(R2));
-        if (LANES > 1) v = v.add(v.rearrange(R1));
-        return v.lane(0);
     }
 }

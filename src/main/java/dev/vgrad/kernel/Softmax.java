@@ -70,7 +70,12 @@ public final class Softmax {
             for (; j < nv; j += S.length()) {
                 acc = FloatVector.fromArray(S, dy, di + j).fma(FloatVector.fromArray(S, y, yi + j), acc);
             }
-            float dot = Simd.sum(acc);
+            // fixed-order lane sum, written out here: a vector passed to a call C2 does not inline is boxed
+            if (Simd.LANES > 8) acc = acc.add(acc.rearrange(Simd.R8));
+            if (Simd.LANES > 4) acc = acc.add(acc.rearrange(Simd.R4));
+            if (Simd.LANES > 2) acc = acc.add(acc.rearrange(Simd.R2));
+            if (Simd.LANES > 1) acc = acc.add(acc.rearrange(Simd.R1));
+            float dot = acc.lane(0);
             // tail
             for (; j < n; j++) dot += dy[di + j] * y[yi + j];
             j = 0;
@@ -120,7 +125,12 @@ public final class Softmax {
             e.intoArray(y, yOff + j);
             sv = sv.add(e);
         }
-        float sum = Simd.sum(sv);
+        // fixed-order lane sum, written out here: a vector passed to a call C2 does not inline is boxed
+        if (Simd.LANES > 8) sv = sv.add(sv.rearrange(Simd.R8));
+        if (Simd.LANES > 4) sv = sv.add(sv.rearrange(Simd.R4));
+        if (Simd.LANES > 2) sv = sv.add(sv.rearrange(Simd.R2));
+        if (Simd.LANES > 1) sv = sv.add(sv.rearrange(Simd.R1));
+        float sum = sv.lane(0);
         // tail
         for (; j < n; j++) {
             float e = (float) Math.exp(x[xOff + j] - shift);
