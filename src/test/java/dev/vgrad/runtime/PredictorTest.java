@@ -334,26 +334,9 @@ class PredictorTest {
         assertTrue(agree >= digits.rows() * 0.99, "bf16 and float32 agree on " + agree + " of " + digits.rows());
     }
 
-    /**
-     * ThreadMXBean#getCurrentThreadAllocatedBytes of com.sun.management, called reflectively: the engine's
-     * module does not read jdk.management (and should not, for a test).
-     */
+    /** Bytes this thread has allocated so far (com.sun.management.ThreadMXBean). */
     static long allocatedBytes() {
-        try {
-            return (long) ALLOCATED.invoke(ManagementFactory.getThreadMXBean());
-        } catch (ReflectiveOperationException e) {
-            throw new AssertionError("this JVM cannot count allocated bytes", e);
-        }
-    }
-
-    static final java.lang.reflect.Method ALLOCATED;
-
-    static {
-        try {
-            ALLOCATED = Class.forName("com.sun.management.ThreadMXBean").getMethod("getCurrentThreadAllocatedBytes");
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
+        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
     }
 
     static int argmax(float[] v) {
