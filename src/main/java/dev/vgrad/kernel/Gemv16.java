@@ -3,32 +3,30 @@ package dev.vgrad.kernel;
 import dev.vgrad.graph.Activation;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link Gemv} with bfloat16 weights (the top 16 bits of a float32): half the bytes to stream per call, at
- * the cost of 8 significant bits (about 3 decimal digits) per weight. Same packed layout as {@link Gemv}
- * with shorts for floats; the weights widen to float32 in registers and every sum is float32 with fma in
- * the same order, so only the rounding of the weights differs from {@link Gemv}.
+ * the cost of 8 significant bits (about 3 decimal digits) per weight.
+ *
+ * <p>Packed layout: the column panels of {@link Gemv} (wide while at least {@link Gemv#WIDE} vectors of real
+ * columns remain, then one vector; zero-padded), and inside a panel, rows in pairs: for rows p = 2q and
+ * 2q + 1, each vector of the panel is one int per column with W[2q, c] in the low half and W[2q+1, c] in
+ * the high half (0 past the last row). A panel starting at column c0 sits at packed offset ceil(k/2) * c0.
+ * One 64-byte load thus feeds two fmas, each widened by a single shift or mask. Every sum is float32 with
+ * fma over p in order, so only the rounding of the weights differs from {@link Gemv}.
  */
 public final class Gemv16 {
     private Gemv16() {}
 
     private static final VectorSpecies<Float> S = Simd.FLOATS;
-    private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
     private static final int L = S.length();
     private static final int WIDE = Gemv.WIDE;
+    private static final int HIGH = 0xFFFF0000;
 
-    /** out[i] = bf16(x[i]): float32 rounded to nearest-even bfloat16 (x finite). */
-    public static void toBf16(float[] x, int xOff, short[] out, int outOff, int n) {
-        for (int i = 0; i < n; i++) out[outOff + i] = bf16(x[xOff + i]);
-    }
-
-    /** bf16(v) for one finite float, round to nearest even. */
+    /** bf16(v) for one finite float, rounded to nearest even. */
     public static short bf16(float v) {
         int bits = Float.floatToRawIntBits(v);
         bits += 0x7FFF + ((bits >>> 16) & 1);
@@ -40,10 +38,33 @@ public final class Gemv16 {
         return Float.intBitsToFloat(h << 16);
     }
 
-    /** y[r,j] = act(sum_p x[r,p] W[p,j] + b[j]) with W bf16, packed as {@link Gemv#pack}; rows one at a time. */
-    public static void dense(int m, int n, int k, float[] x, int xOff, short[] wp, int wpOff, float[] b, int bOff,
+    /** Ints in the packed form of a (k, n) matrix: ceil(k/2) row pairs times n rounded up to whole vectors. */
+    public static int packedSize(int k, int n) {
+        return (k + 1) / 2 * Gemv.roundUp(n);
+    }
+
+    /** packed = bf16(W) (k, n) row-major, in column panels of row pairs (layout in the class comment). */
+    public static void pack(int k, int n, float[] w, int wOff, int[] packed, int pOff) {
+        int np = Gemv.roundUp(n), kh = (k + 1) / 2;
+        java.util.Arrays.fill(packed, pOff, pOff + kh * np, 0);
+        for (int c0 = 0; c0 < np; ) {
+            int width = Gemv.panelWidth(c0, n);
+            int base = pOff + kh * c0;
+            for (int q = 0; q < kh; q++) {
+                for (int j = 0; j < width && c0 + j < n; j++) {
+                    int lo = bf16(w[wOff + 2 * q * n + c0 + j]) & 0xFFFF;
+                    int hi = 2 * q + 1 < k ? bf16(w[wOff + (2 * q + 1) * n + c0 + j]) & 0xFFFF : 0;
+                    packed[base + q * width + j] = lo | hi << 16;
+                }
+            }
+            c0 += width;
+        }
+    }
+
+    /** y[r,j] = act(sum_p x[r,p] bf16(W)[p,j] + b[j]) with W packed by {@link #pack}; rows one at a time. */
+    public static void dense(int m, int n, int k, float[] x, int xOff, int[] wp, int wpOff, float[] b, int bOff,
                              Activation act, float alpha, boolean reverse, float[] y, int yOff) {
-        int np = Gemv.roundUp(n);
+        int np = Gemv.roundUp(n), kh = (k + 1) / 2;
         int wideEnd = n / (WIDE * L) * (WIDE * L);
         int wide = wideEnd / (WIDE * L);
         int panels = wide + (np - wideEnd) / L;
@@ -53,7 +74,7 @@ public final class Gemv16 {
             for (int i = 0; i < panels; i++) {
                 int q = reverse ? panels - 1 - i : i;
                 int c0 = q < wide ? q * WIDE * L : wideEnd + (q - wide) * L;
-                int base = wpOff + k * c0;
+                int base = wpOff + kh * c0;
                 if (c0 < wideEnd) wide1(k, x, xr, wp, base, b, bOff + c0, y, yr + c0);
                 else narrow1(k, Math.min(L, n - c0), x, xr, wp, base, b, bOff + c0, y, yr + c0);
             }
@@ -62,21 +83,31 @@ public final class Gemv16 {
         }
     }
 
-    /** L bf16 weights at wp[i..] widened to float32: the bf16 bits become the float's top half. */
-    private static FloatVector load(short[] wp, int i) {
-        return ((IntVector) ShortVector.fromArray(H, wp, i).convertShape(VectorOperators.S2I, I, 0))
-                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    /** One row, one wide panel: y[j] = sum_p x[p] P[p, j] + b[j]. */
-    private static void wide1(int k, float[] x, int xOff, short[] wp, int base, float[] b, int bOff, float[] y, int yOff) {
+    /** One row, one wide panel: y[j] = sum_p x[p] P[p, j] + b[j], j < WIDE * L. */
+    private static void wide1(int k, float[] x, int xOff, int[] wp, int base, float[] b, int bOff, float[] y, int yOff) {
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        for (int p = 0, w = base; p < k; p++, w += WIDE * L) {
-            FloatVector xp = FloatVector.broadcast(S, x[xOff + p]);
-            a0 = load(wp, w).fma(xp, a0);
-            a1 = load(wp, w + L).fma(xp, a1);
-            a2 = load(wp, w + 2 * L).fma(xp, a2);
-            a3 = load(wp, w + 3 * L).fma(xp, a3);
+        int pairs = k / 2, w = base;
+        for (int q = 0; q < pairs; q++, w += WIDE * L) {
+            FloatVector xe = FloatVector.broadcast(S, x[xOff + 2 * q]), xo = FloatVector.broadcast(S, x[xOff + 2 * q + 1]);
+            IntVector v0 = IntVector.fromArray(I, wp, w), v1 = IntVector.fromArray(I, wp, w + L);
+            IntVector v2 = IntVector.fromArray(I, wp, w + 2 * L), v3 = IntVector.fromArray(I, wp, w + 3 * L);
+            // row 2q from the low halves, row 2q+1 from the high halves
+            a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a0);
+            a1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a1);
+            a2 = v2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a2);
+            a3 = v3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a3);
+            a0 = v0.and(HIGH).reinterpretAsFloats().fma(xo, a0);
+            a1 = v1.and(HIGH).reinterpretAsFloats().fma(xo, a1);
+            a2 = v2.and(HIGH).reinterpretAsFloats().fma(xo, a2);
+            a3 = v3.and(HIGH).reinterpretAsFloats().fma(xo, a3);
+        }
+        // tail: an odd last row, in the low halves
+        if (k % 2 == 1) {
+            FloatVector xe = FloatVector.broadcast(S, x[xOff + k - 1]);
+            a0 = IntVector.fromArray(I, wp, w).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a0);
+            a1 = IntVector.fromArray(I, wp, w + L).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a1);
+            a2 = IntVector.fromArray(I, wp, w + 2 * L).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a2);
+            a3 = IntVector.fromArray(I, wp, w + 3 * L).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a3);
         }
         a0.add(FloatVector.fromArray(S, b, bOff)).intoArray(y, yOff);
         a1.add(FloatVector.fromArray(S, b, bOff + L)).intoArray(y, yOff + L);
@@ -85,9 +116,19 @@ public final class Gemv16 {
     }
 
     /** One row, one single-vector panel with {@code valid} real columns. */
-    private static void narrow1(int k, int valid, float[] x, int xOff, short[] wp, int base, float[] b, int bOff, float[] y, int yOff) {
+    private static void narrow1(int k, int valid, float[] x, int xOff, int[] wp, int base, float[] b, int bOff, float[] y, int yOff) {
         FloatVector a0 = FloatVector.zero(S);
-        for (int p = 0, w = base; p < k; p++, w += L) a0 = load(wp, w).fma(FloatVector.broadcast(S, x[xOff + p]), a0);
+        int pairs = k / 2, w = base;
+        for (int q = 0; q < pairs; q++, w += L) {
+            IntVector v = IntVector.fromArray(I, wp, w);
+            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.broadcast(S, x[xOff + 2 * q]), a0);
+            a0 = v.and(HIGH).reinterpretAsFloats().fma(FloatVector.broadcast(S, x[xOff + 2 * q + 1]), a0);
+        }
+        // tail: an odd last row
+        if (k % 2 == 1) {
+            a0 = IntVector.fromArray(I, wp, w).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(FloatVector.broadcast(S, x[xOff + k - 1]), a0);
+        }
         // the sums under a mask (the last panel's padding lanes never reach y), then + b in scalar (as Gemv)
         a0.intoArray(y, yOff, S.indexInRange(0, valid));
         for (int j = 0; j < valid; j++) y[yOff + j] += b[bOff + j];

@@ -64,7 +64,7 @@ public final class Predictor {
     }
 
     /** One dense step with its packed weights: y = act(x W + b), x and y in the arena. */
-    private record Dense(int n, int k, float[] w, short[] w16, float[] b, dev.vgrad.graph.Activation act, float alpha,
+    private record Dense(int n, int k, float[] w, int[] w16, float[] b, dev.vgrad.graph.Activation act, float alpha,
                          int xOff, int yOff) {}
 
     /** A caller's private scratch: the arena and an executor for the non-dense steps. */
@@ -190,13 +190,13 @@ public final class Predictor {
         }
         int k = st.inner(), n = st.cols();
         float[] bias = Arrays.copyOf(Arrays.copyOfRange(params, b.offset(), b.offset() + n), Gemv.roundUp(n));
-        float[] packed = new float[Gemv.packedSize(k, n)];
-        Gemv.pack(k, n, params, w.offset(), packed, 0);
         if (options.bf16Weights()) {
-            short[] p16 = new short[packed.length];
-            Gemv16.toBf16(packed, 0, p16, 0, packed.length);
+            int[] p16 = new int[Gemv16.packedSize(k, n)];
+            Gemv16.pack(k, n, params, w.offset(), p16, 0);
             return new Dense(n, k, null, p16, bias, st.activation(), st.alpha(), x.offset(), y.offset());
         }
+        float[] packed = new float[Gemv.packedSize(k, n)];
+        Gemv.pack(k, n, params, w.offset(), packed, 0);
         return new Dense(n, k, packed, null, bias, st.activation(), st.alpha(), x.offset(), y.offset());
     }
 
@@ -218,7 +218,7 @@ public final class Predictor {
     /** Bytes of weights one batch-1 call reads (packed, padded, as stored). */
     public long weightBytes() {
         long n = 0;
-        for (Dense d : dense) if (d != null) n += (d.w != null ? 4L * d.w.length : 2L * d.w16.length) + 4L * d.b.length;
+        for (Dense d : dense) if (d != null) n += 4L * (d.w != null ? d.w.length : d.w16.length) + 4L * d.b.length;
         return n;
     }
 

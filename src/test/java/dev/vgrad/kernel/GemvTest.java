@@ -101,12 +101,10 @@ class GemvTest {
         SplittableRandom r = new SplittableRandom(4);
         for (int n : SIZES) {
             for (int m : new int[] {1, 2}) {
-                int k = L + 3;
+                int k = m == 1 ? L + 3 : L + 4; // an odd and an even number of rows of W
                 float[] x = random(r, m * k), w = random(r, k * n), b = random(r, n);
-                float[] packed = new float[Gemv.packedSize(k, n)];
-                Gemv.pack(k, n, w, 0, packed, 0);
-                short[] p16 = new short[packed.length];
-                Gemv16.toBf16(packed, 0, p16, 0, packed.length);
+                int[] p16 = new int[Gemv16.packedSize(k, n)];
+                Gemv16.pack(k, n, w, 0, p16, 0);
                 float[] y = new float[m * n], want = new float[m * n];
                 Gemv16.dense(m, n, k, x, 0, p16, 0, b, 0, Activation.RELU, 0f, n % 2 == 1, y, 0);
                 Gemv16.denseScalar(m, n, k, x, 0, w, 0, b, 0, Activation.RELU, 0f, want, 0);
