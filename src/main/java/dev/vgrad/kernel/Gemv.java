@@ -77,6 +77,38 @@ public final class Gemv {
         }
     }
 
+    /** Column panels of a layer with n columns. */
+    public static int panelCount(int n) {
+        int wide = n / (WIDE * L);
+        return wide + (roundUp(n) - wide * WIDE * L) / L;
+    }
+
+    /** The first column of panel q of a layer with n columns (q = panelCount(n) gives the padded end). */
+    public static int panelStart(int q, int n) {
+        int wide = n / (WIDE * L);
+        return q <= wide ? q * WIDE * L : wide * WIDE * L + (q - wide) * L;
+    }
+
+    /**
+     * One row, panels [from, to) only: y[j] = act(sum_p x[p] W[p,j] + b[j]) for the columns those panels
+     * cover (below n). Two threads running disjoint panel ranges of one row together compute exactly
+     * {@link #dense}'s row: each column's arithmetic, the activation's vector or scalar path included, is
+     * the same.
+     */
+    public static void denseRowPanels(int n, int k, float[] x, int xOff, float[] wp, int wpOff, float[] b, int bOff,
+                                      Activation act, float alpha, int from, int to, float[] y, int yOff) {
+        int wideEnd = n / (WIDE * L) * (WIDE * L);
+        for (int q = from; q < to; q++) {
+            int c0 = panelStart(q, n);
+            if (c0 < wideEnd) wide1(k, x, xOff, wp, wpOff + k * c0, b, bOff + c0, y, yOff + c0);
+            else narrow1(k, Math.min(L, n - c0), x, xOff, wp, wpOff + k * c0, b, bOff + c0, y, yOff + c0);
+        }
+        // the activation over the columns done here; they start on a whole vector, so each column takes
+        // the same vector or scalar path as in a pass over the whole row
+        int c0 = panelStart(from, n), c1 = Math.min(n, panelStart(to, n));
+        if (act != Activation.IDENTITY && c1 > c0) Activations.forward(act, alpha, y, yOff + c0, y, yOff + c0, c1 - c0);
+    }
+
     private static void panels(int rows, int n, int np, int k, float[] x, int xOff, float[] wp, int wpOff, float[] b, int bOff,
                               boolean reverse, float[] y, int yOff) {
         int wideEnd = n / (WIDE * L) * (WIDE * L);

@@ -38,29 +38,34 @@ import java.util.Objects;
  * the training plan's forward pass ({@code Trainer.forward}); batches larger than the graph's compiled
  * batch run in chunks of it.
  */
-public final class Predictor {
+public final class Predictor implements AutoCloseable {
     /**
      * How to serve. {@code checkFinite}: reject NaN and infinite inputs (one pass over the input).
      * {@code alternateOrder}: every other call on a workspace reads each layer's weight panels last to
      * first, so the panels read last by one call are read first by the next while still in cache; results
      * are unchanged (bitwise). {@code bf16Weights}: keep dense weights as bfloat16 (half the memory traffic,
      * about 3 significant digits; results differ from float32). {@code poolSize}: workspaces kept for
-     * reuse (0: twice the processors, at least 4).
+     * reuse (0: twice the processors, at least 4). {@code splitCores}: a helper thread computes half of
+     * each dense layer of a one-row float32 call (one caller at a time; results bitwise unchanged); it
+     * spins between layers, so it pays only with an idle core to spare (off by default; {@link #close()}
+     * stops it).
      */
-    public record Options(boolean checkFinite, boolean alternateOrder, boolean bf16Weights, int poolSize) {
+    public record Options(boolean checkFinite, boolean alternateOrder, boolean bf16Weights, int poolSize, boolean splitCores) {
         public Options {
             if (poolSize < 0) throw new IllegalArgumentException("poolSize must be >= 0, got " + poolSize);
         }
 
-        public static Options defaults() { return new Options(false, true, false, 0); }
+        public static Options defaults() { return new Options(false, true, false, 0, false); }
 
-        public Options withCheckFinite(boolean b) { return new Options(b, alternateOrder, bf16Weights, poolSize); }
+        public Options withCheckFinite(boolean b) { return new Options(b, alternateOrder, bf16Weights, poolSize, splitCores); }
 
-        public Options withAlternateOrder(boolean b) { return new Options(checkFinite, b, bf16Weights, poolSize); }
+        public Options withAlternateOrder(boolean b) { return new Options(checkFinite, b, bf16Weights, poolSize, splitCores); }
 
-        public Options withBf16Weights(boolean b) { return new Options(checkFinite, alternateOrder, b, poolSize); }
+        public Options withBf16Weights(boolean b) { return new Options(checkFinite, alternateOrder, b, poolSize, splitCores); }
 
-        public Options withPoolSize(int n) { return new Options(checkFinite, alternateOrder, bf16Weights, n); }
+        public Options withPoolSize(int n) { return new Options(checkFinite, alternateOrder, bf16Weights, n, splitCores); }
+
+        public Options withSplitCores(boolean b) { return new Options(checkFinite, alternateOrder, bf16Weights, poolSize, b); }
     }
 
     /** One dense step with its packed weights: y = act(x W + b), x and y in the arena. */
@@ -91,6 +96,7 @@ public final class Predictor {
     private final int outputs;
     private final int batch;
     private final WorkspacePool<Workspace> pool;
+    private final SplitWorker split;
 
     private Predictor(Plan plan, float[] params, Options options) {
         this.plan = plan;
@@ -116,6 +122,13 @@ public final class Predictor {
         this.batch = plan.batch();
         int cap = options.poolSize() > 0 ? options.poolSize() : Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
         this.pool = new WorkspacePool<>(cap, () -> new Workspace(plan, params));
+        this.split = options.splitCores() && !options.bf16Weights() ? new SplitWorker(this::upperHalf, "vgrad-predictor-split") : null;
+    }
+
+    /** Stops the split helper thread, if any; the predictor keeps working unsplit. */
+    @Override
+    public void close() {
+        if (split != null) split.stop();
     }
 
     // ---- construction ----
@@ -301,6 +314,14 @@ public final class Predictor {
 
     /** Runs the plan's steps on the first {@code rows} rows of the workspace's arena. */
     private void run(Workspace ws, int rows) {
+        if (split != null && rows == 1 && split.tryAcquire()) {
+            try {
+                runSplit(ws);
+            } finally {
+                split.release();
+            }
+            return;
+        }
         boolean reverse = options.alternateOrder() && (ws.calls++ & 1) == 1;
         float[] a = ws.arena;
         for (int s = 0; s < steps.length; s++) {
@@ -313,6 +334,33 @@ public final class Predictor {
                 Gemv16.dense(rows, d.n, d.k, a, d.xOff, d.w16, 0, d.b, 0, d.act, d.alpha, reverse, a, d.yOff);
             }
         }
+    }
+
+    /** One row with the split helper: each dense layer's panels halved between this thread and the helper. */
+    private void runSplit(Workspace ws) {
+        float[] a = ws.arena;
+        for (int s = 0; s < steps.length; s++) {
+            Dense d = dense[s];
+            if (d == null) {
+                ws.executor.run(steps[s], 1);
+                continue;
+            }
+            int panels = Gemv.panelCount(d.n), half = panels / 2;
+            if (half == 0) {
+                Gemv.denseRowPanels(d.n, d.k, a, d.xOff, d.w, 0, d.b, 0, d.act, d.alpha, 0, panels, a, d.yOff);
+                continue;
+            }
+            split.post(a, s);
+            Gemv.denseRowPanels(d.n, d.k, a, d.xOff, d.w, 0, d.b, 0, d.act, d.alpha, 0, half, a, d.yOff);
+            split.await();
+        }
+    }
+
+    /** The helper's share of dense step {@code s}: the upper half of its panels. */
+    private void upperHalf(float[] a, int s) {
+        Dense d = dense[s];
+        int panels = Gemv.panelCount(d.n);
+        Gemv.denseRowPanels(d.n, d.k, a, d.xOff, d.w, 0, d.b, 0, d.act, d.alpha, panels / 2, panels, a, d.yOff);
     }
 
     // ---- checks: all before any work ----
@@ -410,9 +458,9 @@ public final class Predictor {
     public String describe() {
         StringBuilder sb = new StringBuilder(plan.describe());
         sb.append(String.format("predictor: %d -> %d, chunk %d rows, weights %s packed for Gemv (%.1f KiB), alternate order %s, "
-                        + "check finite %s, pool %d%n", features, outputs, batch, options.bf16Weights() ? "bf16" : "float32",
+                        + "check finite %s, pool %d, split cores %s%n", features, outputs, batch, options.bf16Weights() ? "bf16" : "float32",
                 weightBytes() / 1024.0, options.alternateOrder() ? "on" : "off", options.checkFinite() ? "on" : "off",
-                options.poolSize()));
+                options.poolSize(), split != null ? "on" : "off"));
         return sb.toString();
     }
 }

@@ -285,6 +285,18 @@ class PredictorTest {
     }
 
     @Test
+    void splittingOneRowOverTwoCoresChangesNoBit() throws Exception {
+        try (Predictor p = trainer.predictor(Predictor.Options.defaults().withSplitCores(true))) {
+            float[] y = new float[10];
+            for (int r = 0; r < digits.rows(); r += 3) {
+                p.predict(digits.x(), r * 64, y, 0);
+                assertArrayEquals(Arrays.copyOfRange(reference, r * 10, r * 10 + 10), y, "row " + r);
+            }
+            hammer(p, 4, 0, 300); // one caller at a time gets the helper, the others run unsplit
+        }
+    }
+
+    @Test
     void steadyStateCallsAllocateNothing() {
         Predictor p = trainer.predictor(Predictor.Options.defaults().withCheckFinite(true));
         Predictor.Warmup w = p.warmup();

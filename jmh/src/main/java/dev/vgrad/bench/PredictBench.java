@@ -21,6 +21,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -35,7 +36,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar PredictBench.predict -bm thrpt -t 2    # 2 threads, one predictor
  * java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar PredictBench.predict -p batch=1 -p weights=f32,alt,bf16
  * </pre>
- * {@code weights}: f32 (panels front to back every call), alt (alternate order, the default), bf16 (bfloat16 weights, alternate order).
+ * {@code weights}: f32 (panels front to back every call), alt (alternate order, the default), bf16 (bfloat16 weights,
+ * alternate order), split (alt, and each one-row call split over two cores by a spinning helper thread).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -92,7 +94,8 @@ public class PredictBench {
             case "f32" -> Predictor.Options.defaults().withAlternateOrder(false);
             case "alt" -> Predictor.Options.defaults().withAlternateOrder(true);
             case "bf16" -> Predictor.Options.defaults().withAlternateOrder(true).withBf16Weights(true);
-            default -> throw new IllegalArgumentException("weights: f32, alt or bf16, got " + weights);
+            case "split" -> Predictor.Options.defaults().withSplitCores(true);
+            default -> throw new IllegalArgumentException("weights: f32, alt, bf16 or split, got " + weights);
         };
         predictor = trainer.predictor(o);
         // refuse to run a predictor that disagrees with the training forward pass
@@ -103,6 +106,11 @@ public class PredictBench {
             boolean ok = weights.equals("bf16") ? Math.abs(want[i] - got[i]) <= 0.05f * (1 + Math.abs(want[i])) : want[i] == got[i];
             if (!ok) throw new IllegalStateException("predictor output " + i + " = " + got[i] + ", trainer forward = " + want[i]);
         }
+    }
+
+    @TearDown(Level.Trial)
+    public void close() {
+        predictor.close();
     }
 
     @Benchmark
