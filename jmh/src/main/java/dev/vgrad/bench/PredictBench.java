@@ -22,6 +22,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -33,7 +34,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <pre>
  * java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar PredictBench.predict -prof gc          # avgt + B/op
  * java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar PredictBench.predict -p batch=1 -bm sample  # p50/p99/p99.9
- * java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar PredictBench.predict -bm thrpt -t 2    # 2 threads, one predictor
+ * java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar 'PredictBench.predict(TwoThreads)?$' -bm thrpt   # 1 vs 2 threads, one predictor
  * java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar PredictBench.predict -p batch=1 -p weights=f32,alt,bf16
  * </pre>
  * {@code weights}: f32 (panels front to back every call), alt (alternate order, the default), bf16 (bfloat16 weights,
@@ -119,7 +120,15 @@ public class PredictBench {
         return q.y;
     }
 
-    /** The training runtime's forward pass on the same rows (one thread: a Trainer is not thread-safe). */
+    /** {@link #predict} from two threads at once on the one shared predictor (compare its throughput with predict's). */
+    @Benchmark
+    @Threads(2)
+    public float[] predictTwoThreads(Request q) {
+        predictor.predict(q.x, batch, q.y);
+        return q.y;
+    }
+
+    /** The training runtime's forward pass on the same rows (one thread only: a Trainer is not thread-safe). */
     @Benchmark
     public float[] trainerForward(Request q) {
         trainer.forward(q.x, batch, q.y);
