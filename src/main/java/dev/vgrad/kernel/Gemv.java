@@ -77,6 +77,70 @@ public final class Gemv {
         }
     }
 
+    /** nz[0..c) = the indices p < k with x[p] != 0, in order; returns c. */
+    public static int nonZeros(int k, float[] x, int xOff, int[] nz) {
+        int c = 0;
+        for (int p = 0; p < k; p++) {
+            nz[c] = p;
+            c += x[xOff + p] != 0f ? 1 : 0; // branch-free: a zero's slot is overwritten by the next index
+        }
+        return c;
+    }
+
+    /**
+     * One row, reading only the rows p of W listed in nz (the nonzero inputs, from {@link #nonZeros}):
+     * y[j] = act(sum_{p in nz} x[p] W[p,j] + b[j]). Bitwise {@link #dense}'s row: a skipped term is
+     * fma(0, w, s) = s + (±0) = s, because a sum that starts at +0 is never -0 (round to nearest gives +0 for
+     * exact cancellation), and weights are finite. After a ReLU about half the inputs are zero, and so are
+     * most pixels of images like MNIST: those rows of W are never read.
+     */
+    public static void denseRowSparse(int n, int k, float[] x, int xOff, int[] nz, int nnz, float[] wp, int wpOff, float[] b, int bOff,
+                                      Activation act, float alpha, boolean reverse, float[] y, int yOff) {
+        int np = roundUp(n);
+        int wideEnd = n / (WIDE * L) * (WIDE * L);
+        int wide = wideEnd / (WIDE * L);
+        int panels = wide + (np - wideEnd) / L;
+        for (int i = 0; i < panels; i++) {
+            int q = reverse ? panels - 1 - i : i;
+            int c0 = q < wide ? q * WIDE * L : wideEnd + (q - wide) * L;
+            int base = wpOff + k * c0;
+            if (c0 < wideEnd) wide1Sparse(x, xOff, nz, nnz, wp, base, b, bOff + c0, y, yOff + c0);
+            else narrow1Sparse(Math.min(L, n - c0), x, xOff, nz, nnz, wp, base, b, bOff + c0, y, yOff + c0);
+        }
+        if (act != Activation.IDENTITY) Activations.forward(act, alpha, y, yOff, y, yOff, n);
+    }
+
+    /** One row, one wide panel, the listed rows only: y[j] = sum_{p in nz} x[p] P[p, j] + b[j]. */
+    private static void wide1Sparse(float[] x, int xOff, int[] nz, int nnz, float[] wp, int base, float[] b, int bOff,
+                                    float[] y, int yOff) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        for (int i = 0; i < nnz; i++) {
+            int p = nz[i], w = base + p * (WIDE * L);
+            FloatVector xp = FloatVector.broadcast(S, x[xOff + p]);
+            a0 = FloatVector.fromArray(S, wp, w).fma(xp, a0);
+            a1 = FloatVector.fromArray(S, wp, w + L).fma(xp, a1);
+            a2 = FloatVector.fromArray(S, wp, w + 2 * L).fma(xp, a2);
+            a3 = FloatVector.fromArray(S, wp, w + 3 * L).fma(xp, a3);
+        }
+        a0.add(FloatVector.fromArray(S, b, bOff)).intoArray(y, yOff);
+        a1.add(FloatVector.fromArray(S, b, bOff + L)).intoArray(y, yOff + L);
+        a2.add(FloatVector.fromArray(S, b, bOff + 2 * L)).intoArray(y, yOff + 2 * L);
+        a3.add(FloatVector.fromArray(S, b, bOff + 3 * L)).intoArray(y, yOff + 3 * L);
+    }
+
+    /** One row, one single-vector panel, the listed rows only. */
+    private static void narrow1Sparse(int valid, float[] x, int xOff, int[] nz, int nnz, float[] wp, int base, float[] b, int bOff,
+                                      float[] y, int yOff) {
+        FloatVector a0 = FloatVector.zero(S);
+        for (int i = 0; i < nnz; i++) {
+            int p = nz[i];
+            a0 = FloatVector.fromArray(S, wp, base + p * L).fma(FloatVector.broadcast(S, x[xOff + p]), a0);
+        }
+        // the sums under a mask, then + b (as narrow1)
+        a0.intoArray(y, yOff, S.indexInRange(0, valid));
+        addBias(valid, b, bOff, y, yOff);
+    }
+
     /** Column panels of a layer with n columns. */
     public static int panelCount(int n) {
         int wide = n / (WIDE * L);

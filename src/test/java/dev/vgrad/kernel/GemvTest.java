@@ -2,6 +2,7 @@ package dev.vgrad.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vgrad.graph.Activation;
 import java.util.SplittableRandom;
@@ -73,6 +74,37 @@ class GemvTest {
                 assertArrayEquals(want, run(m, n, k, x, w, b, act, n % 2 == 0), act + " n=" + n);
             }
         }
+    }
+
+    @Test
+    void skippingZeroInputsChangesNoBit() {
+        SplittableRandom r = new SplittableRandom(6);
+        for (int n : SIZES) {
+            for (double zeros : new double[] {0, 0.5, 0.9, 1}) {
+                int k = 3 * L + 2;
+                float[] x = random(r, k), w = random(r, k * n), b = random(r, n);
+                for (int p = 0; p < k; p++) if (r.nextDouble() < zeros) x[p] = r.nextBoolean() ? 0f : -0f;
+                float[] packed = new float[Gemv.packedSize(k, n)];
+                Gemv.pack(k, n, w, 0, packed, 0);
+                int[] nz = new int[k];
+                int nnz = Gemv.nonZeros(k, x, 0, nz);
+                for (int i = 0; i < nnz; i++) assertTrue(x[nz[i]] != 0f && (i == 0 || nz[i] > nz[i - 1]));
+                for (Activation act : new Activation[] {Activation.RELU, Activation.TANH}) {
+                    float[] want = new float[n], got = new float[n];
+                    Gemv.dense(1, n, k, x, 0, packed, 0, b, 0, act, 0f, false, want, 0);
+                    Gemv.denseRowSparse(n, k, x, 0, nz, nnz, packed, 0, b, 0, act, 0f, true, got, 0);
+                    assertArrayEquals(want, got, "n=" + n + " zeros=" + zeros + " " + act);
+                }
+            }
+        }
+        // hand-worked: x = [0, 2], W = [[5, 6], [1, -1]], b = [0, 0]: only row 1 is read -> [2, -2]
+        float[] packed = new float[Gemv.packedSize(2, 2)];
+        Gemv.pack(2, 2, new float[] {5, 6, 1, -1}, 0, packed, 0);
+        int[] nz = new int[2];
+        float[] y = new float[2];
+        Gemv.denseRowSparse(2, 2, new float[] {0, 2}, 0, nz, Gemv.nonZeros(2, new float[] {0, 2}, 0, nz), packed, 0,
+                new float[2], 0, Activation.IDENTITY, 0f, false, y, 0);
+        assertArrayEquals(new float[] {2f, -2f}, y);
     }
 
     @Test

@@ -104,6 +104,18 @@ class PredictorTest {
     }
 
     @Test
+    void skippingZeroInputsChangesNoBit() {
+        // digits images are about half zeros, and so are the ReLU layer's outputs
+        Predictor skip = trainer.predictor(), dense = trainer.predictor(Predictor.Options.defaults().withSkipZeros(false));
+        float[] a = new float[10], b = new float[10];
+        for (int r = 0; r < digits.rows(); r++) {
+            skip.predict(digits.x(), r * 64, a, 0);
+            dense.predict(digits.x(), r * 64, b, 0);
+            assertArrayEquals(b, a, "row " + r);
+        }
+    }
+
+    @Test
     void theWeightsAreACopyTrainingLaterDoesNotChangeThem() {
         Trainer t = new Trainer(mlp(4), new Optimizer.Sgd(0.1f), 3);
         Predictor p = t.predictor();

@@ -38,7 +38,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar PredictBench.predict -p batch=1 -p weights=f32,alt,bf16
  * </pre>
  * {@code weights}: f32 (panels front to back every call), alt (alternate order, the default), bf16 (bfloat16 weights,
- * alternate order), split (alt, and each one-row call split over two cores by a spinning helper thread).
+ * alternate order), split (alt, and each one-row call split over two cores by a spinning helper thread), noskip (alt
+ * without skipping the weight rows of zero inputs). {@code input}: random, or sparse (80% zeros, like MNIST).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -56,6 +57,10 @@ public class PredictBench {
     @Param({"alt"})
     public String weights;
 
+    /** random: uniform [0, 1) features; sparse: 80% of them 0, like MNIST pixels. */
+    @Param({"random"})
+    public String input;
+
     Predictor predictor;
     Trainer trainer;
     int features, outputs;
@@ -70,7 +75,7 @@ public class PredictBench {
         public void setup(PredictBench b) {
             SplittableRandom r = new SplittableRandom(Thread.currentThread().threadId());
             x = new float[b.batch * b.features];
-            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
+            for (int i = 0; i < x.length; i++) x[i] = b.input.equals("sparse") && r.nextDouble() < 0.8 ? 0f : (float) r.nextDouble();
             y = new float[b.batch * b.outputs];
         }
     }
@@ -96,7 +101,8 @@ public class PredictBench {
             case "alt" -> Predictor.Options.defaults().withAlternateOrder(true);
             case "bf16" -> Predictor.Options.defaults().withAlternateOrder(true).withBf16Weights(true);
             case "split" -> Predictor.Options.defaults().withSplitCores(true);
-            default -> throw new IllegalArgumentException("weights: f32, alt, bf16 or split, got " + weights);
+            case "noskip" -> Predictor.Options.defaults().withSkipZeros(false);
+            default -> throw new IllegalArgumentException("weights: f32, alt, bf16, split or noskip, got " + weights);
         };
         predictor = trainer.predictor(o);
         // refuse to run a predictor that disagrees with the training forward pass
