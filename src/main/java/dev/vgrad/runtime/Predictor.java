@@ -289,13 +289,16 @@ public final class Predictor implements AutoCloseable {
         checkSegment("input", inputs, inputOffset, (long) rows * features);
         checkSegment("output", outputs, outputOffset, (long) rows * this.outputs);
         if (outputs.isReadOnly()) throw new IllegalArgumentException("predict: the output segment is read-only");
+        if (!inputs.scope().isAlive() || !outputs.scope().isAlive()) {
+            throw new IllegalArgumentException("predict: the " + (inputs.scope().isAlive() ? "output" : "input") + " segment's arena is closed");
+        }
+        if (options.checkFinite()) checkFinite(inputs, inputOffset, rows);
         Workspace ws = pool.acquire();
         try {
             for (int r = 0; r < rows; r += batch) {
                 int n = Math.min(batch, rows - r);
                 MemorySegment.copy(inputs, ValueLayout.JAVA_FLOAT_UNALIGNED, inputOffset + 4L * r * features, ws.arena, input.offset(),
                         n * features);
-                if (options.checkFinite()) checkFinite(ws.arena, input.offset(), n * features, r);
                 run(ws, n);
                 MemorySegment.copy(ws.arena, output.offset(), outputs, ValueLayout.JAVA_FLOAT_UNALIGNED, outputOffset + 4L * r * this.outputs,
                         n * this.outputs);
@@ -416,6 +419,18 @@ public final class Predictor implements AutoCloseable {
         if (bad >= 0) {
             throw new IllegalArgumentException("predict: input '" + input.name() + "' has a non-finite value " + x[off + bad] + " at row "
                     + (firstRow + bad / features) + ", column " + (bad % features));
+        }
+    }
+
+    /** Every input float of a segment, before any work (a scalar pass: segments are the rarer path). */
+    private void checkFinite(MemorySegment in, long off, int rows) {
+        long n = (long) rows * features;
+        for (long i = 0; i < n; i++) {
+            float v = in.get(ValueLayout.JAVA_FLOAT_UNALIGNED, off + 4 * i);
+            if (!Float.isFinite(v)) {
+                throw new IllegalArgumentException("predict: input '" + input.name() + "' has a non-finite value " + v + " at row "
+                        + i / features + ", column " + i % features);
+            }
         }
     }
 

@@ -208,7 +208,21 @@ class PredictorTest {
             assertArrayEquals(Arrays.copyOf(reference, rows * 10), got);
             var e = assertThrows(IllegalArgumentException.class, () -> p.predict(in, 16, rows, out, 0));
             assertTrue(e.getMessage().contains("segment has"), e.getMessage());
+            // a NaN in the last chunk is found before the first chunk's outputs are written
+            Predictor checked = trainer.predictor(Predictor.Options.defaults().withCheckFinite(true));
+            in.set(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, 8 + 4L * (38 * 64 + 2), Float.NaN);
+            out.fill((byte) 0);
+            e = assertThrows(IllegalArgumentException.class, () -> checked.predict(in, 8, rows, out, 0));
+            assertTrue(e.getMessage().contains("NaN at row 38, column 2"), e.getMessage());
+            for (float v : out.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT)) assertEquals(0f, v);
         }
+        MemorySegment closedIn;
+        try (Arena arena = Arena.ofConfined()) {
+            closedIn = arena.allocate(4L * 64);
+        }
+        MemorySegment closed = closedIn;
+        var e = assertThrows(IllegalArgumentException.class, () -> p.predict(closed, 0, 1, MemorySegment.ofArray(new float[10]), 0));
+        assertTrue(e.getMessage().contains("arena is closed"), e.getMessage());
         float[] heapOut = new float[10];
         p.predict(MemorySegment.ofArray(Arrays.copyOf(digits.x(), 64)), 0, 1, MemorySegment.ofArray(heapOut), 0);
         assertArrayEquals(Arrays.copyOf(reference, 10), heapOut);
