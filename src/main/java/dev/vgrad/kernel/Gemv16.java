@@ -83,6 +83,89 @@ public final class Gemv16 {
         }
     }
 
+    /** nz[0..c) = the row pairs q < k/2 with x[2q] or x[2q+1] nonzero, in order; returns c (an odd last row is not listed). */
+    public static int nonZeroPairs(int k, float[] x, int xOff, int[] nz) {
+        int c = 0;
+        for (int q = 0; q < k / 2; q++) {
+            nz[c] = q;
+            c += x[xOff + 2 * q] != 0f || x[xOff + 2 * q + 1] != 0f ? 1 : 0;
+        }
+        return c;
+    }
+
+    /**
+     * One row reading only the listed row pairs (from {@link #nonZeroPairs}) and an odd last row; bitwise
+     * {@link #dense}'s row, for the reason {@link Gemv#denseRowSparse} gives: a skipped pair adds fma(0, w, s) = s twice.
+     */
+    public static void denseRowSparse(int n, int k, float[] x, int xOff, int[] nz, int nnz, int[] wp, int wpOff, float[] b, int bOff,
+                                      Activation act, float alpha, boolean reverse, float[] y, int yOff) {
+        int np = Gemv.roundUp(n), kh = (k + 1) / 2;
+        int wideEnd = n / (WIDE * L) * (WIDE * L);
+        int wide = wideEnd / (WIDE * L);
+        int panels = wide + (np - wideEnd) / L;
+        for (int i = 0; i < panels; i++) {
+            int q = reverse ? panels - 1 - i : i;
+            int c0 = q < wide ? q * WIDE * L : wideEnd + (q - wide) * L;
+            int base = wpOff + kh * c0;
+            if (c0 < wideEnd) wide1Sparse(k, x, xOff, nz, nnz, wp, base, b, bOff + c0, y, yOff + c0);
+            else narrow1Sparse(k, Math.min(L, n - c0), x, xOff, nz, nnz, wp, base, b, bOff + c0, y, yOff + c0);
+        }
+        if (act != Activation.IDENTITY) Activations.forward(act, alpha, y, yOff, y, yOff, n);
+    }
+
+    /** One row, one wide panel, the listed row pairs only. */
+    private static void wide1Sparse(int k, float[] x, int xOff, int[] nz, int nnz, int[] wp, int base, float[] b, int bOff,
+                                    float[] y, int yOff) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        for (int i = 0; i < nnz; i++) {
+            int q = nz[i], w = base + q * (WIDE * L);
+            FloatVector xe = FloatVector.broadcast(S, x[xOff + 2 * q]), xo = FloatVector.broadcast(S, x[xOff + 2 * q + 1]);
+            IntVector v0 = IntVector.fromArray(I, wp, w), v1 = IntVector.fromArray(I, wp, w + L);
+            IntVector v2 = IntVector.fromArray(I, wp, w + 2 * L), v3 = IntVector.fromArray(I, wp, w + 3 * L);
+            a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a0);
+            a1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a1);
+            a2 = v2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a2);
+            a3 = v3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a3);
+            a0 = v0.and(HIGH).reinterpretAsFloats().fma(xo, a0);
+            a1 = v1.and(HIGH).reinterpretAsFloats().fma(xo, a1);
+            a2 = v2.and(HIGH).reinterpretAsFloats().fma(xo, a2);
+            a3 = v3.and(HIGH).reinterpretAsFloats().fma(xo, a3);
+        }
+        // tail: an odd last row, in the low halves
+        if (k % 2 == 1) {
+            int w = base + (k / 2) * (WIDE * L);
+            FloatVector xe = FloatVector.broadcast(S, x[xOff + k - 1]);
+            a0 = IntVector.fromArray(I, wp, w).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a0);
+            a1 = IntVector.fromArray(I, wp, w + L).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a1);
+            a2 = IntVector.fromArray(I, wp, w + 2 * L).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a2);
+            a3 = IntVector.fromArray(I, wp, w + 3 * L).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a3);
+        }
+        a0.add(FloatVector.fromArray(S, b, bOff)).intoArray(y, yOff);
+        a1.add(FloatVector.fromArray(S, b, bOff + L)).intoArray(y, yOff + L);
+        a2.add(FloatVector.fromArray(S, b, bOff + 2 * L)).intoArray(y, yOff + 2 * L);
+        a3.add(FloatVector.fromArray(S, b, bOff + 3 * L)).intoArray(y, yOff + 3 * L);
+    }
+
+    /** One row, one single-vector panel, the listed row pairs only. */
+    private static void narrow1Sparse(int k, int valid, float[] x, int xOff, int[] nz, int nnz, int[] wp, int base, float[] b, int bOff,
+                                      float[] y, int yOff) {
+        FloatVector a0 = FloatVector.zero(S);
+        for (int i = 0; i < nnz; i++) {
+            int q = nz[i];
+            IntVector v = IntVector.fromArray(I, wp, base + q * L);
+            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.broadcast(S, x[xOff + 2 * q]), a0);
+            a0 = v.and(HIGH).reinterpretAsFloats().fma(FloatVector.broadcast(S, x[xOff + 2 * q + 1]), a0);
+        }
+        // tail: an odd last row
+        if (k % 2 == 1) {
+            a0 = IntVector.fromArray(I, wp, base + (k / 2) * L).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(FloatVector.broadcast(S, x[xOff + k - 1]), a0);
+        }
+        // the sums under a mask, then + b in scalar (as narrow1)
+        a0.intoArray(y, yOff, S.indexInRange(0, valid));
+        for (int j = 0; j < valid; j++) y[yOff + j] += b[bOff + j];
+    }
+
     /** One row, one wide panel: y[j] = sum_p x[p] P[p, j] + b[j], j < WIDE * L. */
     private static void wide1(int k, float[] x, int xOff, int[] wp, int base, float[] b, int bOff, float[] y, int yOff) {
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;

@@ -48,7 +48,7 @@ public final class Predictor implements AutoCloseable {
      * reuse (0: twice the processors, at least 4). {@code splitCores}: a helper thread computes half of
      * each dense layer of a one-row float32 call (one caller at a time; results bitwise unchanged); it
      * spins between layers, so it pays only with an idle core to spare (off by default; {@link #close()}
-     * stops it). {@code skipZeros}: a one-row float32 call reads only the rows of W whose input is nonzero
+     * stops it). {@code skipZeros}: a one-row call reads only the rows of W whose input is nonzero (bf16: row pairs)
      * (after a ReLU about half; most pixels of MNIST-like images), when that skips at least 1/8 of them;
      * results bitwise unchanged (see {@link Gemv#denseRowSparse}).
      */
@@ -352,6 +352,14 @@ public final class Predictor implements AutoCloseable {
                 }
             } else if (d.w != null) {
                 Gemv.dense(rows, d.n, d.k, a, d.xOff, d.w, 0, d.b, 0, d.act, d.alpha, reverse, a, d.yOff);
+            } else if (rows == 1 && options.skipZeros()) {
+                // one row, bf16: skip the row pairs whose two inputs are zero, when that skips at least 1/8
+                int nnz = Gemv16.nonZeroPairs(d.k, a, d.xOff, ws.nonZeros);
+                if (nnz <= d.k / 2 - d.k / 16) {
+                    Gemv16.denseRowSparse(d.n, d.k, a, d.xOff, ws.nonZeros, nnz, d.w16, 0, d.b, 0, d.act, d.alpha, reverse, a, d.yOff);
+                } else {
+                    Gemv16.dense(1, d.n, d.k, a, d.xOff, d.w16, 0, d.b, 0, d.act, d.alpha, reverse, a, d.yOff);
+                }
             } else {
                 Gemv16.dense(rows, d.n, d.k, a, d.xOff, d.w16, 0, d.b, 0, d.act, d.alpha, reverse, a, d.yOff);
             }

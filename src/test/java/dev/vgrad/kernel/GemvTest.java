@@ -108,6 +108,27 @@ class GemvTest {
     }
 
     @Test
+    void skippingZeroPairsInBf16ChangesNoBit() {
+        SplittableRandom r = new SplittableRandom(7);
+        for (int n : SIZES) {
+            for (int k : new int[] {1, 2, L + 3, 2 * L + 2}) {
+                for (double zeros : new double[] {0, 0.7, 1}) {
+                    float[] x = random(r, k), w = random(r, k * n), b = random(r, n);
+                    for (int p = 0; p < k; p++) if (r.nextDouble() < zeros) x[p] = 0f;
+                    int[] p16 = new int[Gemv16.packedSize(k, n)];
+                    Gemv16.pack(k, n, w, 0, p16, 0);
+                    int[] nz = new int[k];
+                    int nnz = Gemv16.nonZeroPairs(k, x, 0, nz);
+                    float[] want = new float[n], got = new float[n];
+                    Gemv16.dense(1, n, k, x, 0, p16, 0, b, 0, Activation.RELU, 0f, false, want, 0);
+                    Gemv16.denseRowSparse(n, k, x, 0, nz, nnz, p16, 0, b, 0, Activation.RELU, 0f, false, got, 0);
+                    assertArrayEquals(want, got, "n=" + n + " k=" + k + " zeros=" + zeros);
+                }
+            }
+        }
+    }
+
+    @Test
     void smoothActivationsAgreeWithScalarTwinClosely() {
         SplittableRandom r = new SplittableRandom(3);
         for (Activation act : new Activation[] {Activation.SIGMOID, Activation.TANH, Activation.GELU}) {

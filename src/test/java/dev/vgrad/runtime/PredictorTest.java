@@ -106,12 +106,15 @@ class PredictorTest {
     @Test
     void skippingZeroInputsChangesNoBit() {
         // digits images are about half zeros, and so are the ReLU layer's outputs
-        Predictor skip = trainer.predictor(), dense = trainer.predictor(Predictor.Options.defaults().withSkipZeros(false));
-        float[] a = new float[10], b = new float[10];
-        for (int r = 0; r < digits.rows(); r++) {
-            skip.predict(digits.x(), r * 64, a, 0);
-            dense.predict(digits.x(), r * 64, b, 0);
-            assertArrayEquals(b, a, "row " + r);
+        for (boolean bf16 : new boolean[] {false, true}) {
+            Predictor.Options o = Predictor.Options.defaults().withBf16Weights(bf16);
+            Predictor skip = trainer.predictor(o), dense = trainer.predictor(o.withSkipZeros(false));
+            float[] a = new float[10], b = new float[10];
+            for (int r = 0; r < digits.rows(); r++) {
+                skip.predict(digits.x(), r * 64, a, 0);
+                dense.predict(digits.x(), r * 64, b, 0);
+                assertArrayEquals(b, a, (bf16 ? "bf16 " : "") + "row " + r);
+            }
         }
     }
 
