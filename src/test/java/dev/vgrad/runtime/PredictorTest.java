@@ -327,7 +327,15 @@ class PredictorTest {
 
     @Test
     void steadyStateCallsAllocateNothing() {
-        Predictor p = trainer.predictor(Predictor.Options.defaults().withCheckFinite(true));
+        steadyStateAllocatesNothing(trainer.predictor(Predictor.Options.defaults().withCheckFinite(true)));
+    }
+
+    @Test
+    void steadyStateBf16CallsAllocateNothing() {
+        steadyStateAllocatesNothing(trainer.predictor(Predictor.Options.defaults().withBf16Weights(true)));
+    }
+
+    void steadyStateAllocatesNothing(Predictor p) {
         Predictor.Warmup w = p.warmup();
         assertTrue(w.calls() >= 20_000, w.toString());
         float[] x = digits.x();
