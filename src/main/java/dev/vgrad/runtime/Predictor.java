@@ -33,9 +33,10 @@ import java.util.Objects;
  * <p>Every call checks its arguments (nulls, offsets, lengths, row count and, with
  * {@link Options#checkFinite}, finite values) before any work, so a bad request throws an
  * {@link IllegalArgumentException} naming the problem and changes nothing. Dense layers (every step the
- * compiler fused into {@code DENSE}) run through {@link Gemv}; other steps (add, mul, softmax, a lone
- * activation) through the {@link Executor}'s kernels. With float32 weights the outputs are bitwise those of
- * the training plan's forward pass ({@code Trainer.forward}); batches larger than the graph's compiled
+ * compiler fused into {@code DENSE}) wider than one vector run through {@link Gemv} (each output summed over
+ * its inputs in order with fma, as {@code Gemm.nn} does for such layers); output layers at most one vector
+ * wide and other steps (add, mul, softmax, a lone activation) through the {@link Executor}'s kernels. With
+ * float32 weights the outputs are bitwise those of the training plan's forward pass ({@code Trainer.forward}); batches larger than the graph's compiled
  * batch run in chunks of it.
  */
 public final class Predictor implements AutoCloseable {
@@ -213,6 +214,9 @@ public final class Predictor implements AutoCloseable {
             return null;
         }
         int k = st.inner(), n = st.cols();
+        // a layer at most one vector wide (an output layer) runs the training kernels themselves: their sum
+        // order for narrow outputs is Gemm's to choose, and float32 predictions stay bitwise Trainer.forward's
+        if (n <= Simd.LANES && !options.bf16Weights()) return null;
         float[] bias = Arrays.copyOf(Arrays.copyOfRange(params, b.offset(), b.offset() + n), Gemv.roundUp(n));
         if (options.bf16Weights()) {
             int[] p16 = new int[Gemv16.packedSize(k, n)];
@@ -239,7 +243,7 @@ public final class Predictor implements AutoCloseable {
 
     public Options options() { return options; }
 
-    /** Bytes of weights one batch-1 call reads (packed, padded, as stored). */
+    /** Bytes of the weights packed for the dense kernels (padded, as stored); narrow float32 output layers are read from the plan's layout. */
     public long weightBytes() {
         long n = 0;
         for (Dense d : dense) if (d != null) n += 4L * (d.w != null ? d.w.length : d.w16.length) + 4L * d.b.length;
