@@ -15,8 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * another, at packed offset k * c0. A row of output is thus one sequential stream over the whole layer.
  *
  * <p>Each output is summed over p in order with fma, starting from 0, then the bias is added and the
- * activation applied: exactly the arithmetic of {@link Gemm#nn} followed by {@link Bias#biasActivation},
- * so the results are bitwise the same as the training plan's forward pass. {@code reverse} visits the
+ * activation applied: the arithmetic of {@link Gemm#nn} followed by {@link Bias#biasActivation} for layers
+ * wider than one vector, so for those the results are bitwise the training plan's forward pass (Gemm may
+ * sum narrower layers in another order; the Predictor runs those through Gemm itself). {@code reverse} visits the
  * panels last to first, which changes no result, only the order the weights are read in (see Predictor).
  */
 public final class Gemv {
