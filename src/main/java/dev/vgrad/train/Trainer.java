@@ -8,6 +8,7 @@ import dev.vgrad.graph.Graph;
 import dev.vgrad.graph.Op;
 import dev.vgrad.kernel.Optimizers;
 import dev.vgrad.runtime.Executor;
+import dev.vgrad.runtime.Predictor;
 
 /**
  * Trains a compiled graph: {@link #step} runs forward, loss, backward and the optimizer update on
@@ -224,6 +225,15 @@ public final class Trainer {
         executor.forward(rows, false);
         System.arraycopy(arena, o.offset(), out, 0, need);
     }
+
+    /**
+     * A thread-safe, allocation-free predictor for serving, with a copy of the current parameters (later
+     * training does not change it). Its outputs are bitwise those of {@link #forward}.
+     */
+    public Predictor predictor() { return Predictor.of(plan, params); }
+
+    /** As {@link #predictor()} with serving options (e.g. input checks, bf16 weights). */
+    public Predictor predictor(Predictor.Options options) { return Predictor.of(plan, params, options); }
 
     // ---- inputs ----
 
