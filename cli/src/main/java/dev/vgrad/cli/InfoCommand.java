@@ -36,8 +36,9 @@ final class InfoCommand implements Callable<Integer> {
         w.printf("cpu        %s%n", cpu.model);
         w.printf("features   %s%n", cpu.flags.isEmpty() ? "(unknown: no /proc/cpuinfo)" : String.join(" ", cpu.flags));
         w.printf("species    %s: %d float lanes, %d bits%n", Simd.FLOATS, Simd.LANES, Simd.FLOATS.vectorBitSize());
-        w.printf("threads    %d available processors; this engine build trains on 1 thread (--threads is recorded)%n",
+        w.printf("threads    %d available processors: matrix products are split over all of them unless --threads says otherwise%n",
                 Runtime.getRuntime().availableProcessors());
+        w.printf("kernels    %s%n", Simd.status());
         w.printf("jit        %s%n", jit(rt.getInputArguments()));
         w.printf("jvm args   %s%n", String.join(" ", rt.getInputArguments()));
         w.flush();

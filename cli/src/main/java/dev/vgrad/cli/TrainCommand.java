@@ -80,7 +80,7 @@ final class TrainCommand implements Callable<Integer> {
     int epochs;
     @Option(names = "--seed", defaultValue = "42", description = "seed of the split, the shuffles and the initial weights (default: ${DEFAULT-VALUE})")
     long seed;
-    @Option(names = "--threads", defaultValue = "1", description = "worker threads (recorded; this engine build runs one thread) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--threads", defaultValue = "0", description = "threads the matrix products are split over; 0 = all available processors; results are bitwise the same for any count (default: ${DEFAULT-VALUE})")
     int threads;
     @Option(names = "--validation", defaultValue = "0.1", description = "fraction held out for validation (default: ${DEFAULT-VALUE})")
     double validation;
@@ -123,7 +123,7 @@ final class TrainCommand implements Callable<Integer> {
             List<String> ignored = new ArrayList<>();
             for (var o : spec.commandLine().getParseResult().matchedOptions()) {
                 String n = o.longestName();
-                if (!List.of("--epochs", "--out", "--resume", "--no-progress", "--verbose", "--stop-after", "--telemetry-every", "--on-divergence")
+                if (!List.of("--epochs", "--out", "--resume", "--no-progress", "--verbose", "--stop-after", "--telemetry-every", "--on-divergence", "--threads")
                         .contains(n)) ignored.add(n);
             }
             if (!ignored.isEmpty()) {
@@ -131,7 +131,7 @@ final class TrainCommand implements Callable<Integer> {
             }
         } else {
             s = new Settings(data, labelColumn, scale, classes, layers, activation, alpha, loss, init, optimizer, lr, momentum, nesterov,
-                    weightDecay, beta1, beta2, eps, batch, epochs, seed, threads, validation, test);
+                    weightDecay, beta1, beta2, eps, batch, epochs, seed, resolvedThreads(), validation, test);
         }
         s.toOptimizer(); // reject bad optimizer settings before any work
         if (telemetryEvery < 0) throw new IllegalArgumentException("--telemetry-every must be >= 0 (0 = off), got " + telemetryEvery);
@@ -147,6 +147,7 @@ final class TrainCommand implements Callable<Integer> {
         Parts parts = split(loaded, s);
         Graph graph = Classifier.graph(s, loaded.features(), loaded.classes());
         Trainer trainer = new Trainer(graph, s.toOptimizer(), s.seed());
+        trainer.setThreads(resolvedThreads());
         Classifier clf = new Classifier(trainer);
         List<Epoch> history = new ArrayList<>();
         int done = 0;
@@ -175,8 +176,7 @@ final class TrainCommand implements Callable<Integer> {
                 parts.validation.rows(), parts.test.rows(), loaded.features(), loaded.classes());
         w.printf("model: %s, %,d parameters, %s loss, %s lr %s, batch %d, seed %d, %d-bit vectors (%d floats), threads %d%n",
                 s.describeNetwork(loaded.features(), loaded.classes()), trainer.plan().paramsSize(), s.loss(), s.optimizer(), s.lr(), s.batch(),
-                s.seed(), Simd.FLOATS.vectorBitSize(), Simd.LANES, s.threads());
-        if (s.threads() > 1) w.println("note: this engine build trains on one thread; --threads " + s.threads() + " is recorded only");
+                s.seed(), Simd.FLOATS.vectorBitSize(), Simd.LANES, trainer.threads());
         if (done > 0) w.printf("resuming %s after epoch %d of %d%n", dir.resolve(CHECKPOINT), done, s.epochs());
         w.flush();
 
@@ -318,5 +318,11 @@ final class TrainCommand implements Callable<Integer> {
                 throw new java.io.UncheckedIOException("cannot create the output folder " + dir + ": " + e, e);
             }
         }
+    }
+
+    /** --threads, with 0 meaning every available processor. */
+    private int resolvedThreads() {
+        if (threads < 0) throw new IllegalArgumentException("--threads must be >= 0 (0 = all processors), got " + threads);
+        return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
     }
 }
