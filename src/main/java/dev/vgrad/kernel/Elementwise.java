@@ -94,7 +94,7 @@ public final class Elementwise {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
             acc = v.fma(v, acc);
         }
-        double s = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        double s = Simd.sum(acc);
         // tail
         for (; i < n; i++) s += (double) x[xOff + i] * x[xOff + i];
         return s;

@@ -59,7 +59,7 @@ public final class Gemm {
                 for (; p < kv; p += S.length()) {
                     acc = FloatVector.fromArray(S, a, ai + p).fma(FloatVector.fromArray(S, b, bj + p), acc);
                 }
-                float s = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                float s = Simd.sum(acc);
                 // tail
                 for (; p < k; p++) s = Math.fma(a[ai + p], b[bj + p], s);
                 int cij = cOff + i * n + j;

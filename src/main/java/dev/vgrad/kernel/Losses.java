@@ -62,7 +62,7 @@ public final class Losses {
         FloatVector sv = FloatVector.zero(S);
         int j = 0;
         for (; j < nv; j += S.length()) sv = sv.add(FloatVector.fromArray(S, z, off + j).sub(shift).lanewise(VectorOperators.EXP));
-        float sum = sv.reduceLanes(VectorOperators.ADD);
+        float sum = Simd.sum(sv);
         // tail
         for (; j < n; j++) sum += (float) Math.exp(z[off + j] - shift);
         return sum;
@@ -76,7 +76,7 @@ public final class Losses {
         int i = 0;
         for (; i < nv; i += S.length()) {
             FloatVector d = FloatVector.fromArray(S, p, pOff + i).sub(FloatVector.fromArray(S, t, tOff + i));
-            loss += d.mul(d).reduceLanes(VectorOperators.ADD);
+            loss += Simd.sum(d.mul(d));
             if (dp != null) d.mul(scale).intoArray(dp, dpOff + i);
         }
         // tail
@@ -109,7 +109,7 @@ public final class Losses {
             FloatVector zv = FloatVector.fromArray(S, z, zOff + i);
             FloatVector tv = FloatVector.fromArray(S, t, tOff + i);
             FloatVector l = zv.max(0f).sub(zv.mul(tv)).add(zv.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
-            loss += l.reduceLanes(VectorOperators.ADD);
+            loss += Simd.sum(l);
             if (dz != null) {
                 FloatVector sig = FloatVector.broadcast(S, 1f).div(zv.neg().lanewise(VectorOperators.EXP).add(1f));
                 sig.sub(tv).mul(inv).intoArray(dz, dzOff + i);

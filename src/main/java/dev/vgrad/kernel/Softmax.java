@@ -70,7 +70,7 @@ public final class Softmax {
             for (; j < nv; j += S.length()) {
                 acc = FloatVector.fromArray(S, dy, di + j).fma(FloatVector.fromArray(S, y, yi + j), acc);
             }
-            float dot = acc.reduceLanes(VectorOperators.ADD);
+            float dot = Simd.sum(acc);
             // tail
             for (; j < n; j++) dot += dy[di + j] * y[yi + j];
             j = 0;
@@ -120,7 +120,7 @@ public final class Softmax {
             e.intoArray(y, yOff + j);
             sv = sv.add(e);
         }
-        float sum = sv.reduceLanes(VectorOperators.ADD);
+        float sum = Simd.sum(sv);
         // tail
         for (; j < n; j++) {
             float e = (float) Math.exp(x[xOff + j] - shift);
