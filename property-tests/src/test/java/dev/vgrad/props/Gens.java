@@ -3,7 +3,6 @@ package dev.vgrad.props;
 import dev.vgrad.graph.Activation;
 import dev.vgrad.kernel.Simd;
 import dev.vgrad.props.check.Gen;
-import dev.vgrad.props.check.Source;
 import java.util.SplittableRandom;
 
 /**
@@ -62,6 +61,9 @@ public final class Gens {
 
         public SplittableRandom random() { return r; }
 
+        /** A fresh stream from the same seed: the same values again. */
+        public Data fork() { return new Data(seed); }
+
         /** n values uniform in [-scale, scale). */
         public float[] uniform(int n, double scale) {
             float[] a = new float[n];
@@ -104,6 +106,23 @@ public final class Gens {
         public String toString() { return "data seed " + seed; }
     }
 
-    /** Draws a value of the source; used by generators composed inline. */
-    static <T> T draw(Gen<T> g, Source s) { return g.draw(s); }
+    /** A whole graph: depth 1-8, widths 1-40, every layer kind, activation and loss. */
+    public static Gen<GraphCase> graphs() { return graphs(8, 40); }
+
+    public static Gen<GraphCase> graphs(int maxDepth, int maxWidth) {
+        return s -> {
+            Rows rows = rows(6).draw(s);
+            int in = size(maxWidth).draw(s);
+            boolean inputGrad = s.bool();
+            int depth = s.between(1, maxDepth);
+            java.util.List<GraphCase.Layer> layers = new java.util.ArrayList<>();
+            for (int i = 0; i < depth; i++) {
+                GraphCase.Kind kind = s.oneOf(GraphCase.Kind.values());
+                layers.add(new GraphCase.Layer(kind, size(maxWidth).draw(s), activation().draw(s), activation().draw(s), alpha().draw(s)));
+            }
+            int out = size(10).draw(s);
+            GraphCase.LossKind loss = s.oneOf(GraphCase.LossKind.values());
+            return new GraphCase(rows, in, inputGrad, java.util.List.copyOf(layers), out, loss, data().draw(s));
+        };
+    }
 }
