@@ -65,11 +65,14 @@ class CompileInvariantProperties {
     }
 
     /**
-     * Fused and unfused plans run the same float operations in another grouping, so they agree to
-     * within 1e-6 of the gradient's largest magnitude (in practice bitwise).
+     * Fused and unfused plans run the same formulas, but split the work differently between the vector
+     * loop and the scalar tail (a fused dense + activation splits each row, an unfused activation the
+     * flat array), and the two paths round an activation an ulp or two apart. Later sums can cancel and
+     * magnify that, so the loss must agree within 1e-5 and each gradient within 1e-4 of its tensor's
+     * largest magnitude; a wrong fused kernel errs by O(1).
      */
     @Test
-    @DisplayName("fusion on and off give the same loss and gradients within 1e-6")
+    @DisplayName("fusion on and off give the same loss and gradients within 1e-4")
     void fusionAgreesWithUnfused() {
         forAll(Gens.graphs(), c -> {
             Graph g = c.graph();
@@ -78,13 +81,13 @@ class CompileInvariantProperties {
             EngineRun fused = new EngineRun(g, CompileOptions.defaults().withFusion(true));
             EngineRun plain = new EngineRun(g, CompileOptions.defaults().withFusion(false));
             double l1 = fused.run(v, rows), l2 = plain.run(v, rows);
-            if (!(Math.abs(l1 - l2) <= 1e-6 * (Math.abs(l2) + 1e-6))) throw new AssertionError("loss " + l1 + " fused, " + l2 + " unfused");
+            if (!(Math.abs(l1 - l2) <= 1e-5 * (Math.abs(l2) + 1e-6))) throw new AssertionError("loss " + l1 + " fused, " + l2 + " unfused");
             for (String w : GraphCase.differentiable(g)) {
                 float[] a = fused.grad(w, rows), b = plain.grad(w, rows);
                 double max = 0;
                 for (float x : b) max = Math.max(max, Math.abs(x));
                 for (int i = 0; i < a.length; i++) {
-                    if (!(Math.abs(a[i] - b[i]) <= 1e-6 * max)) {
+                    if (!(Math.abs(a[i] - b[i]) <= 1e-4 * max)) {
                         throw new AssertionError("dL/d" + w + "[" + i + "] = " + a[i] + " fused, " + b[i] + " unfused\n" + plain.plan.describe());
                     }
                 }

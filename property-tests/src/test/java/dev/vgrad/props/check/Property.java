@@ -77,11 +77,15 @@ public final class Property {
         sh.shrink(Integer.getInteger(SHRINKS, 300));
         String msg = "property falsified on try " + tries + " (" + discards + " discarded); seed " + seed
                 + " (replay with -D" + SEED + "=" + seed + ")\n"
-                + "shrunk counterexample (" + sh.steps + " shrink steps, " + sh.runs + " re-runs):\n" + sh.value + "\n"
+                + "shrunk counterexample (" + sh.steps + " shrink steps, " + sh.runs + " re-runs):\n" + show(sh.value) + "\n"
                 + "failure: " + sh.failure + "\n"
-                + (sh.steps > 0 ? "original counterexample:\n" + original + "\noriginal failure: " + failure + "\n" : "");
+                + (sh.steps > 0 ? "original counterexample:\n" + show(original) + "\noriginal failure: " + failure + "\n" : "");
         AssertionError e = new AssertionError(msg, sh.failure);
         return e;
+    }
+
+    private static String show(Object v) {
+        return v instanceof Object[] a ? java.util.Arrays.deepToString(a) : String.valueOf(v);
     }
 
     /** Lowers and deletes choices while the property still fails. */
