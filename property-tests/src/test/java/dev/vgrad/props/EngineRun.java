@@ -23,6 +23,10 @@ final class EngineRun {
     final float[] grads;
     final float[] arena;
     final Executor executor;
+    /** The loss of the last {@link #run}, for tests that keep it beside the run. */
+    double lastLoss = Double.NaN;
+    /** The model output (first rows) as the last forward left it, copied before backward may reuse its memory. */
+    float[] output = new float[0];
 
     EngineRun(Graph g, CompileOptions options) {
         this.plan = Compiler.compile(g, options);
@@ -52,7 +56,10 @@ final class EngineRun {
             int n = rows * s.shape().cols();
             System.arraycopy(v, 0, arena, s.offset(), n);
         }
-        return executor.forward(rows, true);
+        double loss = executor.forward(rows, true);
+        Slot o = plan.output();
+        output = Arrays.copyOfRange(arena, o.offset(), o.offset() + rows * o.shape().cols());
+        return loss;
     }
 
     /** Runs forward, loss and backward; returns the loss. */
