@@ -6,7 +6,10 @@ import dev.vgrad.compile.BufferInfo;
 import dev.vgrad.compile.CompileOptions;
 import dev.vgrad.compile.Compiler;
 import dev.vgrad.compile.Plan;
+import dev.vgrad.autodiff.Autodiff;
 import dev.vgrad.graph.Graph;
+import dev.vgrad.graph.Node;
+import dev.vgrad.graph.Op;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
@@ -37,6 +40,37 @@ class CompileInvariantProperties {
                 }
                 if (p.arenaSizeWithReuse() > p.arenaSizeWithoutReuse()) {
                     throw new AssertionError("reuse made the arena bigger: " + p.arenaSizeWithReuse() + " > " + p.arenaSizeWithoutReuse());
+                }
+            }
+        });
+    }
+
+    @Test
+    @DisplayName("gradients are computed only where needed: for the nodes on a path from a parameter or a requiresGrad input")
+    void gradientsOnlyWhereNeeded() {
+        forAll(Gens.graphs(), c -> {
+            Graph g = c.graph();
+            List<Node> order = g.orderFrom(g.loss());
+            Autodiff.Backward bw = Autodiff.differentiate(g, order);
+            java.util.Set<Node> reach = new java.util.HashSet<>();
+            for (Node n : g.nodes()) {
+                boolean r = n.op() == Op.PARAM || (n.op() == Op.INPUT && n.requiresGrad());
+                for (Node in : n.inputs()) r |= reach.contains(in);
+                if (r) reach.add(n);
+            }
+            Plan p = Compiler.compile(g);
+            java.util.Set<String> written = new java.util.HashSet<>();
+            for (dev.vgrad.compile.Step st : p.steps()) {
+                if (!st.backward()) continue;
+                dev.vgrad.compile.Operand out = st.operand(st.operands().length - 1);
+                if (out != null) written.add(out.name());
+            }
+            for (Node n : order) {
+                if (bw.needs(n) != reach.contains(n)) {
+                    throw new AssertionError(n.describe() + ": needs a gradient " + bw.needs(n) + ", but on a path from a parameter " + reach.contains(n));
+                }
+                if (!reach.contains(n) && written.contains("dL/d" + n.name())) {
+                    throw new AssertionError("the plan computes dL/d" + n.name() + ", which nothing needs\n" + p.describe());
                 }
             }
         });

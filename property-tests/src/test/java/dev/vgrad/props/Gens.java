@@ -43,8 +43,8 @@ public final class Gens {
     /** Any activation, identity included. */
     public static Gen<Activation> activation() { return s -> s.oneOf(Activation.values()); }
 
-    /** A leaky-relu slope in [0, 0.5] (0 is plain relu's slope). */
-    public static Gen<Float> alpha() { return s -> (float) s.uniform(0, 0.5); }
+    /** A leaky-relu slope in [0, 0.5), a quarter of the time exactly 0 (where y = -0.0 for x < 0). */
+    public static Gen<Float> alpha() { return s -> s.between(0, 3) == 0 ? 0f : (float) s.uniform(0, 0.5); }
 
     /** A data stream for a drawn shape. */
     public static Gen<Data> data() { return s -> new Data(s.seed()); }
