@@ -95,7 +95,7 @@ public final class GradientCheck {
         @Override
         public String toString() {
             StringBuilder sb = new StringBuilder();
-            sb.append(String.format("gradient check: %s, loss %.6g on %d rows, h %g, tolerance %g + %g |g|%n",
+            sb.append(String.format("gradient check: %s, loss %.6g on %d rows, h %s, tolerance %.1e + %.1e |g|%n",
                     passed() ? "passed" : "FAILED", loss, rows, options.step(), options.absTolerance(), options.relTolerance()));
             for (TensorReport t : tensors) sb.append("  ").append(t).append('\n');
             return sb.toString();
