@@ -1,7 +1,6 @@
 /** vgrad: static-graph neural network training and serving on the JDK Vector API. No dependencies beyond the JDK. */
 module dev.vgrad {
     requires jdk.incubator.vector;
-    requires java.management;
 
     exports dev.vgrad.graph;
     exports dev.vgrad.autodiff;

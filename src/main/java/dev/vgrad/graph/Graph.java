@@ -60,9 +60,10 @@ public final class Graph {
     public List<Node> orderFrom(Node root) {
         boolean[] seen = new boolean[nodes.size()];
         List<Node> order = new ArrayList<>();
-        // iterative DFS (post-order) so deep chains cannot overflow the stack
+        // iterative post-order DFS, so a deep chain cannot overflow the stack
         List<Node> stack = new ArrayList<>();
-        List<Integer> next = new ArrayList<>();
+        List<Integer> next = new ArrayList<>(); // the next input to visit, per stack entry
+        seen[root.id()] = true;
         stack.add(root);
         next.add(0);
         while (!stack.isEmpty()) {
@@ -80,9 +81,6 @@ public final class Graph {
             } else {
                 stack.remove(top);
                 next.remove(top);
-                if (!seen[n.id()] || n == root) {
-                    seen[n.id()] = true;
-                }
                 order.add(n);
             }
         }

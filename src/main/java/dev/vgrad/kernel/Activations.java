@@ -2,13 +2,15 @@ package dev.vgrad.kernel;
 
 import dev.vgrad.graph.Activation;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Pointwise activations and their derivatives. The derivative of every activation but GELU is
  * computed from the output y (so the pre-activation need not be kept); GELU's from its input x.
+ *
+ * <p>Each activation has its own loop: a vector never crosses a method boundary that C2 might not
+ * inline (that would box it and allocate).
  */
 public final class Activations {
     private Activations() {}
@@ -20,13 +22,14 @@ public final class Activations {
 
     /** y[i] = act(x[i]) */
     public static void forward(Activation act, float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
-        int nv = S.loopBound(n);
-        int i = 0;
-        for (; i < nv; i += S.length()) {
-            apply(act, alpha, FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
+        switch (act) {
+            case IDENTITY -> { if (x != y || xOff != yOff) System.arraycopy(x, xOff, y, yOff, n); }
+            case RELU -> relu(x, xOff, y, yOff, n);
+            case LEAKY_RELU -> leakyRelu(alpha, x, xOff, y, yOff, n);
+            case SIGMOID -> sigmoid(x, xOff, y, yOff, n);
+            case TANH -> tanh(x, xOff, y, yOff, n);
+            case GELU -> gelu(x, xOff, y, yOff, n);
         }
-        // tail
-        for (; i < n; i++) y[yOff + i] = scalar(act, alpha, x[xOff + i]);
     }
 
     /** y[i] = act(x[i]), scalar twin of {@link #forward}. */
@@ -34,22 +37,73 @@ public final class Activations {
         for (int i = 0; i < n; i++) y[yOff + i] = scalar(act, alpha, x[xOff + i]);
     }
 
+    /** y[i] = max(x[i], 0) */
+    static void relu(float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        for (int nv = S.loopBound(n); i < nv; i += S.length()) {
+            FloatVector.fromArray(S, x, xOff + i).max(0f).intoArray(y, yOff + i);
+        }
+        // tail
+        for (; i < n; i++) y[yOff + i] = Math.max(x[xOff + i], 0f);
+    }
+
+    /** y[i] = x[i] < 0 ? alpha x[i] : x[i] */
+    static void leakyRelu(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        for (int nv = S.loopBound(n); i < nv; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            v.blend(v.mul(alpha), v.compare(VectorOperators.LT, 0f)).intoArray(y, yOff + i);
+        }
+        // tail
+        for (; i < n; i++) y[yOff + i] = scalar(Activation.LEAKY_RELU, alpha, x[xOff + i]);
+    }
+
+    /** y[i] = 1 / (1 + exp(-x[i])) */
+    static void sigmoid(float[] x, int xOff, float[] y, int yOff, int n) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (int nv = S.loopBound(n); i < nv; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            one.div(v.neg().lanewise(VectorOperators.EXP).add(one)).intoArray(y, yOff + i);
+        }
+        // tail
+        for (; i < n; i++) y[yOff + i] = scalar(Activation.SIGMOID, 0f, x[xOff + i]);
+    }
+
+    /** y[i] = tanh(x[i]) */
+    static void tanh(float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        for (int nv = S.loopBound(n); i < nv; i += S.length()) {
+            FloatVector.fromArray(S, x, xOff + i).lanewise(VectorOperators.TANH).intoArray(y, yOff + i);
+        }
+        // tail
+        for (; i < n; i++) y[yOff + i] = scalar(Activation.TANH, 0f, x[xOff + i]);
+    }
+
+    /** y[i] = 0.5 x (1 + tanh(c (x + k x^3))) */
+    static void gelu(float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        for (int nv = S.loopBound(n); i < nv; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            FloatVector inner = v.mul(v).mul(GELU_K).add(1f).mul(v).mul(GELU_C);
+            inner.lanewise(VectorOperators.TANH).add(1f).mul(v).mul(0.5f).intoArray(y, yOff + i);
+        }
+        // tail
+        for (; i < n; i++) y[yOff + i] = scalar(Activation.GELU, 0f, x[xOff + i]);
+    }
+
     /**
-     * dx[i] (+)= dy[i] * act'(.), where {@code v} holds y (output) or, for GELU, x (input). dx may be dy (in place).
+     * dx[i] (+)= dy[i] * act'(v[i]), where {@code v} holds y (output) or, for GELU, x (input). dx may be dy (in place).
      */
     public static void backward(Activation act, float alpha, float[] v, int vOff, float[] dy, int dyOff,
                                 float[] dx, int dxOff, int n, boolean accumulate) {
-        int nv = S.loopBound(n);
-        int i = 0;
-        for (; i < nv; i += S.length()) {
-            FloatVector d = FloatVector.fromArray(S, dy, dyOff + i).mul(derivative(act, alpha, FloatVector.fromArray(S, v, vOff + i)));
-            if (accumulate) d = d.add(FloatVector.fromArray(S, dx, dxOff + i));
-            d.intoArray(dx, dxOff + i);
-        }
-        // tail
-        for (; i < n; i++) {
-            float d = dy[dyOff + i] * scalarDerivative(act, alpha, v[vOff + i]);
-            dx[dxOff + i] = accumulate ? dx[dxOff + i] + d : d;
+        switch (act) {
+            case IDENTITY -> Elementwise.accumulate(dy, dyOff, dx, dxOff, n, accumulate);
+            case RELU -> stepBackward(0f, v, vOff, dy, dyOff, dx, dxOff, n, accumulate);
+            case LEAKY_RELU -> stepBackward(alpha, v, vOff, dy, dyOff, dx, dxOff, n, accumulate);
+            case SIGMOID -> sigmoidBackward(v, vOff, dy, dyOff, dx, dxOff, n, accumulate);
+            case TANH -> tanhBackward(v, vOff, dy, dyOff, dx, dxOff, n, accumulate);
+            case GELU -> geluBackward(v, vOff, dy, dyOff, dx, dxOff, n, accumulate);
         }
     }
 
@@ -62,41 +116,71 @@ public final class Activations {
         }
     }
 
-    /** act(x) on one vector. */
-    static FloatVector apply(Activation act, float alpha, FloatVector x) {
-        switch (act) {
-            case IDENTITY: return x;
-            case RELU: return x.max(0f);
-            case LEAKY_RELU: {
-                VectorMask<Float> neg = x.compare(VectorOperators.LT, 0f);
-                return x.blend(x.mul(alpha), neg);
-            }
-            case SIGMOID: return FloatVector.broadcast(S, 1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
-            case TANH: return x.lanewise(VectorOperators.TANH);
-            case GELU: {
-                FloatVector inner = x.mul(x).mul(x).mul(GELU_K).add(x).mul(GELU_C);
-                return inner.lanewise(VectorOperators.TANH).add(1f).mul(x).mul(0.5f);
-            }
-            default: throw new AssertionError(act);
+    /** dx[i] (+)= dy[i] * (y[i] > 0 ? 1 : alpha): ReLU (alpha 0) and leaky ReLU from the output. */
+    static void stepBackward(float alpha, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n, boolean accumulate) {
+        int i = 0;
+        for (int nv = S.loopBound(n); i < nv; i += S.length()) {
+            FloatVector g = FloatVector.fromArray(S, dy, dyOff + i);
+            FloatVector d = g.blend(g.mul(alpha), FloatVector.fromArray(S, y, yOff + i).compare(VectorOperators.LE, 0f));
+            if (accumulate) d = d.add(FloatVector.fromArray(S, dx, dxOff + i));
+            d.intoArray(dx, dxOff + i);
+        }
+        // tail
+        for (; i < n; i++) {
+            float d = dy[dyOff + i] * (y[yOff + i] > 0f ? 1f : alpha);
+            dx[dxOff + i] = accumulate ? dx[dxOff + i] + d : d;
         }
     }
 
-    /** act'(.) on one vector: from y, or from x for GELU. */
-    static FloatVector derivative(Activation act, float alpha, FloatVector v) {
-        switch (act) {
-            case IDENTITY: return FloatVector.broadcast(S, 1f);
-            case RELU: return FloatVector.broadcast(S, 1f).blend(0f, v.compare(VectorOperators.LE, 0f));
-            case LEAKY_RELU: return FloatVector.broadcast(S, 1f).blend(alpha, v.compare(VectorOperators.LE, 0f));
-            case SIGMOID: return v.neg().add(1f).mul(v);
-            case TANH: return v.mul(v).neg().add(1f);
-            case GELU: {
-                FloatVector x2 = v.mul(v);
-                FloatVector t = x2.mul(GELU_K).add(1f).mul(v).mul(GELU_C).lanewise(VectorOperators.TANH);
-                FloatVector dInner = x2.mul(3f * GELU_K).add(1f).mul(GELU_C);
-                // 0.5 (1 + t) + 0.5 x (1 - t^2) dInner
-                return t.add(1f).mul(0.5f).add(t.mul(t).neg().add(1f).mul(v).mul(dInner).mul(0.5f));
-            }
-            default: throw new AssertionError(act);
+    /** dx[i] (+)= dy[i] * y[i] (1 - y[i]) */
+    static void sigmoidBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n, boolean accumulate) {
+        int i = 0;
+        for (int nv = S.loopBound(n); i < nv; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, y, yOff + i);
+            FloatVector d = FloatVector.fromArray(S, dy, dyOff + i).mul(v.mul(v.neg().add(1f)));
+            if (accumulate) d = d.add(FloatVector.fromArray(S, dx, dxOff + i));
+            d.intoArray(dx, dxOff + i);
+        }
+        // tail
+        for (; i < n; i++) {
+            float d = dy[dyOff + i] * scalarDerivative(Activation.SIGMOID, 0f, y[yOff + i]);
+            dx[dxOff + i] = accumulate ? dx[dxOff + i] + d : d;
+        }
+    }
+
+    /** dx[i] (+)= dy[i] * (1 - y[i]^2) */
+    static void tanhBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n, boolean accumulate) {
+        int i = 0;
+        for (int nv = S.loopBound(n); i < nv; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, y, yOff + i);
+            FloatVector d = FloatVector.fromArray(S, dy, dyOff + i).mul(v.mul(v).neg().add(1f));
+            if (accumulate) d = d.add(FloatVector.fromArray(S, dx, dxOff + i));
+            d.intoArray(dx, dxOff + i);
+        }
+        // tail
+        for (; i < n; i++) {
+            float d = dy[dyOff + i] * scalarDerivative(Activation.TANH, 0f, y[yOff + i]);
+            dx[dxOff + i] = accumulate ? dx[dxOff + i] + d : d;
+        }
+    }
+
+    /** dx[i] (+)= dy[i] * (0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 k x^2)), t = tanh(c (x + k x^3)) */
+    static void geluBackward(float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff, int n, boolean accumulate) {
+        int i = 0;
+        for (int nv = S.loopBound(n); i < nv; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            FloatVector x2 = v.mul(v);
+            FloatVector t = x2.mul(GELU_K).add(1f).mul(v).mul(GELU_C).lanewise(VectorOperators.TANH);
+            FloatVector dInner = x2.mul(3f * GELU_K).add(1f).mul(GELU_C);
+            FloatVector der = t.add(1f).mul(0.5f).add(t.mul(t).neg().add(1f).mul(v).mul(dInner).mul(0.5f));
+            FloatVector d = FloatVector.fromArray(S, dy, dyOff + i).mul(der);
+            if (accumulate) d = d.add(FloatVector.fromArray(S, dx, dxOff + i));
+            d.intoArray(dx, dxOff + i);
+        }
+        // tail
+        for (; i < n; i++) {
+            float d = dy[dyOff + i] * scalarDerivative(Activation.GELU, 0f, x[xOff + i]);
+            dx[dxOff + i] = accumulate ? dx[dxOff + i] + d : d;
         }
     }
 
@@ -106,9 +190,12 @@ public final class Activations {
             case IDENTITY: return x;
             case RELU: return Math.max(x, 0f);
             case LEAKY_RELU: return x < 0f ? alpha * x : x;
-            case SIGMOID: return (float) (1.0 / (1.0 + Math.exp(-x)));
+            case SIGMOID: return 1f / ((float) Math.exp(-x) + 1f);
             case TANH: return (float) Math.tanh(x);
-            case GELU: return (float) (0.5 * x * (1.0 + Math.tanh(GELU_C * (x + GELU_K * (double) x * x * x))));
+            case GELU: {
+                float inner = (x * x * GELU_K + 1f) * x * GELU_C;
+                return ((float) Math.tanh(inner) + 1f) * x * 0.5f;
+            }
             default: throw new AssertionError(act);
         }
     }
@@ -119,13 +206,13 @@ public final class Activations {
             case IDENTITY: return 1f;
             case RELU: return v > 0f ? 1f : 0f;
             case LEAKY_RELU: return v > 0f ? 1f : alpha;
-            case SIGMOID: return v * (1f - v);
-            case TANH: return 1f - v * v;
+            case SIGMOID: return v * (-v + 1f);
+            case TANH: return -(v * v) + 1f;
             case GELU: {
-                double x = v;
-                double t = Math.tanh(GELU_C * (x + GELU_K * x * x * x));
-                double dInner = GELU_C * (1.0 + 3.0 * GELU_K * x * x);
-                return (float) (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dInner);
+                float x2 = v * v;
+                float t = (float) Math.tanh((x2 * GELU_K + 1f) * v * GELU_C);
+                float dInner = (x2 * (3f * GELU_K) + 1f) * GELU_C;
+                return (t + 1f) * 0.5f + (-(t * t) + 1f) * v * dInner * 0.5f;
             }
             default: throw new AssertionError(act);
         }

@@ -11,26 +11,28 @@ public final class Bias {
     private static final VectorSpecies<Float> S = Simd.FLOATS;
 
     /**
-     * y[i,j] = act(y[i,j] + b[j]) in one pass over the (m, n) output; when {@code z} is not null the
+     * y[i,j] = act(y[i,j] + b[j]) row by row while the row is in L1; when {@code z} is not null the
      * pre-activation y[i,j] + b[j] is also stored there (GELU's backward needs it).
      */
     public static void biasActivation(int m, int n, float[] b, int bOff, Activation act, float alpha,
                                       float[] y, int yOff, float[] z, int zOff) {
         int nv = S.loopBound(n);
+        boolean fuseRelu = act == Activation.RELU && z == null; // the common case, in the same pass
         for (int i = 0; i < m; i++) {
             int yi = yOff + i * n;
             int j = 0;
             for (; j < nv; j += S.length()) {
                 FloatVector pre = FloatVector.fromArray(S, y, yi + j).add(FloatVector.fromArray(S, b, bOff + j));
-                if (z != null) pre.intoArray(z, zOff + i * n + j);
-                Activations.apply(act, alpha, pre).intoArray(y, yi + j);
+                if (fuseRelu) pre = pre.max(0f);
+                pre.intoArray(y, yi + j);
             }
             // tail
             for (; j < n; j++) {
                 float pre = y[yi + j] + b[bOff + j];
-                if (z != null) z[zOff + i * n + j] = pre;
-                y[yi + j] = Activations.scalar(act, alpha, pre);
+                y[yi + j] = fuseRelu ? Math.max(pre, 0f) : pre;
             }
+            if (z != null) System.arraycopy(y, yi, z, zOff + i * n, n);
+            if (!fuseRelu && act != Activation.IDENTITY) Activations.forward(act, alpha, y, yi, y, yi, n);
         }
     }
 

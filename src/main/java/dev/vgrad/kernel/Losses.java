@@ -72,13 +72,14 @@ public final class Losses {
     public static double mse(int n, float[] p, int pOff, float[] t, int tOff, float[] dp, int dpOff) {
         int nv = S.loopBound(n);
         float scale = 2f / n;
-        double loss = 0;
+        FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (; i < nv; i += S.length()) {
             FloatVector d = FloatVector.fromArray(S, p, pOff + i).sub(FloatVector.fromArray(S, t, tOff + i));
-            loss += Simd.sum(d.mul(d));
+            acc = d.fma(d, acc);
             if (dp != null) d.mul(scale).intoArray(dp, dpOff + i);
         }
+        double loss = Simd.sum(acc);
         // tail
         for (; i < n; i++) {
             float d = p[pOff + i] - t[tOff + i];
@@ -103,23 +104,24 @@ public final class Losses {
     public static double bceWithLogits(int n, float[] z, int zOff, float[] t, int tOff, float[] dz, int dzOff) {
         int nv = S.loopBound(n);
         float inv = 1f / n;
-        double loss = 0;
+        FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (; i < nv; i += S.length()) {
             FloatVector zv = FloatVector.fromArray(S, z, zOff + i);
             FloatVector tv = FloatVector.fromArray(S, t, tOff + i);
             FloatVector l = zv.max(0f).sub(zv.mul(tv)).add(zv.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
-            loss += Simd.sum(l);
+            acc = acc.add(l);
             if (dz != null) {
                 FloatVector sig = FloatVector.broadcast(S, 1f).div(zv.neg().lanewise(VectorOperators.EXP).add(1f));
                 sig.sub(tv).mul(inv).intoArray(dz, dzOff + i);
             }
         }
+        double loss = Simd.sum(acc);
         // tail
         for (; i < n; i++) {
             float zz = z[zOff + i], tt = t[tOff + i];
-            loss += Math.max(zz, 0f) - zz * tt + Math.log1p(Math.exp(-Math.abs(zz)));
-            if (dz != null) dz[dzOff + i] = ((float) (1.0 / (1.0 + Math.exp(-zz))) - tt) * inv;
+            loss += Math.max(zz, 0f) - zz * tt + (float) Math.log1p((float) Math.exp(-Math.abs(zz)));
+            if (dz != null) dz[dzOff + i] = (1f / ((float) Math.exp(-zz) + 1f) - tt) * inv;
         }
         return loss / n;
     }
@@ -129,8 +131,8 @@ public final class Losses {
         double loss = 0;
         for (int i = 0; i < n; i++) {
             float zz = z[zOff + i], tt = t[tOff + i];
-            loss += Math.max(zz, 0f) - zz * tt + Math.log1p(Math.exp(-Math.abs(zz)));
-            if (dz != null) dz[dzOff + i] = ((float) (1.0 / (1.0 + Math.exp(-zz))) - tt) / n;
+            loss += Math.max(zz, 0f) - zz * tt + (float) Math.log1p((float) Math.exp(-Math.abs(zz)));
+            if (dz != null) dz[dzOff + i] = (1f / ((float) Math.exp(-zz) + 1f) - tt) * (1f / n);
         }
         return loss / n;
     }

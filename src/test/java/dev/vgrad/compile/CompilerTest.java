@@ -1,0 +1,149 @@
+package dev.vgrad.compile;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vgrad.graph.Graph;
+import dev.vgrad.graph.GraphBuilder;
+import dev.vgrad.graph.GraphException;
+import dev.vgrad.graph.Init;
+import dev.vgrad.graph.Node;
+import dev.vgrad.train.Optimizer;
+import dev.vgrad.train.Trainer;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class CompilerTest {
+    static Graph mlp(int batch) {
+        GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
+        Node x = b.input("x", batch, 20);
+        Node h = b.relu(b.dense("fc1", x, 33));
+        Node r = b.add(h, b.gelu(b.dense("fc2", h, 33))); // fan-out of h: residual
+        Node s = b.sigmoid(b.dense("fc3", r, 17));
+        b.softmaxCrossEntropy(b.dense("out", s, 7));
+        return b.build();
+    }
+
+    static float[] data(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (r.nextDouble() * 2 - 1);
+        return a;
+    }
+
+    @Test
+    void theBufferPlannerReusesMemoryOnlyBetweenDisjointLifetimes() {
+        // a [0,1] and b [2,3] can share; c [1,2] meets both
+        List<BufferPlanner.Request> reqs = List.of(new BufferPlanner.Request(16, 0, 1), new BufferPlanner.Request(16, 2, 3),
+                new BufferPlanner.Request(16, 1, 2));
+        BufferPlanner.Placement p = BufferPlanner.plan(reqs, true);
+        assertEquals(32, p.size());
+        assertEquals(p.offsets()[0], p.offsets()[1]);
+        assertTrue(p.offsets()[2] != p.offsets()[0]);
+        assertEquals(48, BufferPlanner.plan(reqs, false).size());
+    }
+
+    @Test
+    void liveBuffersNeverOverlapAndReuseShrinksTheArena() {
+        Plan p = Compiler.compile(mlp(16));
+        for (BufferInfo a : p.buffers()) {
+            for (BufferInfo b : p.buffers()) {
+                if (a != b && a.liveTogether(b)) assertFalse(a.overlapsInMemory(b), a + " overlaps " + b);
+            }
+        }
+        assertTrue(p.arenaSizeWithReuse() < p.arenaSizeWithoutReuse(), p.describe());
+    }
+
+    @Test
+    void describeListsStepsKernelsOffsetsFlopsAndBothArenaSizes() {
+        Plan p = Compiler.compile(mlp(16));
+        String d = p.describe();
+        assertTrue(d.contains("gemm.nn+bias+relu"), d);    // dense + bias + activation fused
+        assertTrue(d.contains("gemm.nn+bias+gelu"), d);
+        assertTrue(d.contains("loss_softmax_cross_entropy"), d);
+        assertTrue(d.contains("gemm.tn") && d.contains("gemm.nt"), d);
+        assertTrue(d.contains("relu' in place"), d);        // activation derivative folded into the backward pass
+        assertTrue(d.contains("(sum)") && d.contains("(+=)"), d); // the fan-out sum of the residual
+        assertTrue(d.contains("with buffer reuse") && d.contains("without"), d);
+        assertTrue(d.contains("MFLOP"), d);
+    }
+
+    @Test
+    void reuseOnAndOffGiveBitwiseTheSameTraining() {
+        float[][] params = new float[2][];
+        double[] losses = new double[2];
+        for (int v = 0; v < 2; v++) {
+            Plan p = Compiler.compile(mlp(16), CompileOptions.defaults().withReuse(v == 0));
+            Trainer t = new Trainer(p, new Optimizer.Adam(0.01f), 3);
+            float[] x = data(16 * 20, 1);
+            int[] y = new int[16];
+            for (int i = 0; i < 16; i++) y[i] = i % 7;
+            for (int s = 0; s < 5; s++) losses[v] = t.step(x, y);
+            params[v] = t.params().clone();
+        }
+        assertEquals(losses[0], losses[1]);
+        assertArrayEquals(params[0], params[1]);
+    }
+
+    @Test
+    void fusionOnAndOffAgree() {
+        Trainer[] ts = new Trainer[2];
+        float[] x = data(16 * 20, 2);
+        int[] y = new int[16];
+        for (int i = 0; i < 16; i++) y[i] = (3 * i) % 7;
+        for (int v = 0; v < 2; v++) {
+            ts[v] = new Trainer(Compiler.compile(mlp(16), CompileOptions.defaults().withFusion(v == 0)), new Optimizer.Sgd(0.1f), 4);
+            ts[v].gradients(x, y, 16);
+        }
+        assertTrue(ts[0].plan().steps().size() < ts[1].plan().steps().size());
+        float[] g0 = ts[0].grads(), g1 = ts[1].grads();
+        for (int i = 0; i < g0.length; i++) assertEquals(g1[i], g0[i], 1e-6 + 1e-5 * Math.abs(g1[i]), "gradient " + i);
+    }
+
+    @Test
+    void aPartialBatchEqualsAPlanCompiledForThatBatch() {
+        // rows = 5 through a plan compiled for 16 gives the gradients of a plan compiled for 5
+        float[] x = data(16 * 20, 3);
+        int[] y = new int[16];
+        for (int i = 0; i < 16; i++) y[i] = i % 7;
+        Trainer big = new Trainer(mlp(16), new Optimizer.Sgd(0.1f), 9);
+        Trainer small = new Trainer(mlp(5), new Optimizer.Sgd(0.1f), 9);
+        double lb = big.gradients(x, y, 5);
+        double ls = small.gradients(x, y, 5);
+        assertEquals(ls, lb, 1e-6);
+        for (int i = 0; i < big.grads().length; i++) assertEquals(small.grads()[i], big.grads()[i], 1e-6 + 1e-5 * Math.abs(small.grads()[i]));
+    }
+
+    @Test
+    void aForwardOnlyPlanHasNoBackwardStepsAndGivesTheSameOutput() {
+        Graph g = mlp(4);
+        Plan inf = Compiler.compile(g, CompileOptions.inference());
+        assertEquals(-1, inf.lossStep());
+        assertTrue(inf.steps().stream().noneMatch(Step::backward));
+        Trainer t = new Trainer(g, new Optimizer.Sgd(0.1f), 1);
+        float[] x = data(4 * 20, 5);
+        float[] out1 = new float[4 * 7];
+        t.forward(x, 4, out1);
+        float[] arena = new float[inf.arenaSize()];
+        System.arraycopy(x, 0, arena, inf.input("x").offset(), x.length);
+        new dev.vgrad.runtime.Executor(inf, t.params(), null, arena).forward(4, false);
+        float[] out2 = new float[4 * 7];
+        System.arraycopy(arena, inf.output().offset(), out2, 0, out2.length);
+        assertArrayEquals(out1, out2);
+    }
+
+    @Test
+    void aGraphWithoutALossCannotBeCompiledForTraining() {
+        GraphBuilder b = Graph.builder();
+        Node x = b.input("x", 2, 3);
+        b.output(b.dense("fc", x, 2));
+        Graph g = b.build();
+        GraphException e = assertThrows(GraphException.class, () -> Compiler.compile(g));
+        assertTrue(e.getMessage().contains("no loss"), e.getMessage());
+        assertTrue(Compiler.compile(g, CompileOptions.inference()).steps().size() == 1);
+    }
+}
