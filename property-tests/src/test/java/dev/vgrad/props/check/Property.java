@@ -8,7 +8,7 @@ import java.util.function.Consumer;
  *
  * <ul>
  *   <li>Tries per property: system property {@code props.tries} (the Maven property of the same name,
- *       200 by default; {@code -Dprops.tries=2000} for a deeper run). A property may run a share of them.</li>
+ *       500 by default; {@code -Dprops.tries=5000} for a deeper run). A property may run a share of them.</li>
  *   <li>Seeds: random on every run, never fixed in CI; a failure prints its seed and
  *       {@code -Dprops.seed=<seed>} replays exactly that run.</li>
  *   <li>Shrinking: deletes and lowers the recorded choices the case was drawn from and keeps any
@@ -23,7 +23,7 @@ public final class Property {
     public static final String SHRINKS = "props.shrinks";
 
     /** The tries every property runs by default. */
-    public static int defaultTries() { return Math.max(1, Integer.getInteger(TRIES, 200)); }
+    public static int defaultTries() { return Math.max(1, Integer.getInteger(TRIES, 500)); }
 
     /** Skips the current case (it is outside what the property speaks about); too many skips fail the property. */
     public static void assume(boolean condition) {
