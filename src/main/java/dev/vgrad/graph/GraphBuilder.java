@@ -26,6 +26,7 @@ public final class GraphBuilder {
     private int batch = -1;
     private Init defaultInit = Init.GLOROT_UNIFORM;
     private boolean built;
+    private String nextName;
 
     GraphBuilder() {}
 
@@ -65,7 +66,8 @@ public final class GraphBuilder {
         return param(name, rows, cols, init, null);
     }
 
-    private Node param(String name, int rows, int cols, Init init, String layer) {
+    /** A parameter that belongs to a dense layer ({@code layer} may be null); {@link GraphText} rebuilds with it. */
+    Node param(String name, int rows, int cols, Init init, String layer) {
         return add(name, Op.PARAM, Shape.matrix(rows, cols), List.of(), Activation.IDENTITY, 0f, init, true, layer);
     }
 
@@ -233,7 +235,18 @@ public final class GraphBuilder {
         }
     }
 
+    /** Makes the next generated name {@code name} (used by {@link GraphText} to rebuild a graph with its own names). */
+    GraphBuilder nextName(String name) {
+        this.nextName = name;
+        return this;
+    }
+
     private String fresh(String kind) {
+        if (nextName != null) {
+            String n = nextName;
+            nextName = null;
+            return n;
+        }
         String base = kind;
         int i = nodes.size();
         String n = base + i;
