@@ -15,8 +15,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Optimizer updates through {@link Trainer#update()} against the textbook formulas (PyTorch's
  * documentation of torch.optim.SGD, Adam and AdamW) written here in double, on random parameters,
- * gradients, states and step counts. Tolerance: |engine - textbook| <= 1e-6 |p| + 1e-5 |step| for
- * parameters (float has 6e-8; an update is a handful of operations) and 1e-6 (|s| + |g|) for states.
+ * gradients, states and step counts. The tolerance is measured against the same formula evaluated on
+ * absolute values (the scale of the terms, which can cancel): |engine - textbook| <= 1e-6 |p| + 1e-5 |step|abs
+ * for parameters and 1e-6 |state|abs for states; float rounds each of the handful of operations to
+ * 6e-8 of those magnitudes, so the margin is more than 10x, while a wrong term errs by O(1).
  */
 class OptimizerProperties {
 
@@ -58,31 +60,43 @@ class OptimizerProperties {
             tr.setUpdates(t - 1);
             tr.update();
             for (int i = 0; i < size; i++) {
-                double pi = p[i], gi = g[i], mi = m[i], vi = v[i], p1, m1 = mi, v1 = vi;
+                // the textbook update, and beside it the same formula on absolute values: the scale of the
+                // terms whose rounding (a few float ulps) the tolerance must allow, even when they cancel
+                double pi = p[i], gi = g[i], mi = m[i], vi = v[i], p1, m1 = mi, v1 = vi, stepAbs, m1Abs = 0, v1Abs = 0;
                 switch (c.variant()) {
                     case 0, 1, 2 -> {
-                        double d = gi + wd * pi;
+                        double d = gi + wd * pi, dAbs = Math.abs(gi) + wd * Math.abs(pi);
                         if (c.variant() > 0) {
-                            m1 = mu * mi + d;                            // buf = mu buf + g
-                            d = c.variant() == 2 ? d + mu * m1 : m1;     // nesterov: g + mu buf
+                            m1 = mu * mi + d;                                      // buf = mu buf + g
+                            m1Abs = mu * Math.abs(mi) + dAbs;
+                            d = c.variant() == 2 ? d + mu * m1 : m1;               // nesterov: g + mu buf
+                            dAbs = c.variant() == 2 ? dAbs + mu * m1Abs : m1Abs;
                         }
                         p1 = pi - lr * d;
+                        stepAbs = lr * dAbs;
                     }
                     default -> {
-                        double d = gi;
-                        double q = pi;
-                        if (c.variant() == 3) d += wd * pi;              // Adam: L2 in the gradient
-                        else q = pi - lr * wd * pi;                      // AdamW: decoupled decay
+                        double d = gi, dAbs = Math.abs(gi), q = pi;
+                        if (c.variant() == 3) {                                    // Adam: L2 in the gradient
+                            d += wd * pi;
+                            dAbs += wd * Math.abs(pi);
+                        } else {
+                            q = pi - lr * wd * pi;                                 // AdamW: decoupled decay
+                        }
                         m1 = b1 * mi + (1 - b1) * d;
                         v1 = b2 * vi + (1 - b2) * d * d;
-                        double mHat = m1 / (1 - Math.pow(b1, t)), vHat = v1 / (1 - Math.pow(b2, t));
-                        p1 = q - lr * mHat / (Math.sqrt(vHat) + eps);
+                        m1Abs = b1 * Math.abs(mi) + (1 - b1) * dAbs;
+                        v1Abs = b2 * vi + (1 - b2) * dAbs * dAbs;
+                        double c1 = 1 - Math.pow(b1, t), c2 = 1 - Math.pow(b2, t);
+                        double denom = Math.sqrt(v1 / c2) + eps;
+                        p1 = q - lr * (m1 / c1) / denom;
+                        stepAbs = lr * (m1Abs / c1) / denom + lr * wd * Math.abs(pi);
                     }
                 }
                 String what = opt + " at step " + t + ", element " + i;
-                check(what + " parameter", tr.params()[i], p1, 1e-6 * Math.abs(p1) + 1e-5 * Math.abs(p1 - pi) + 1e-9);
-                if (c.variant() > 0) check(what + " first state", tr.optimizerState()[0][i], m1, 1e-6 * (Math.abs(m1) + Math.abs(gi)));
-                if (c.variant() > 2) check(what + " second state", tr.optimizerState()[1][i], v1, 1e-6 * (Math.abs(v1) + gi * gi) + 1e-12);
+                check(what + " parameter", tr.params()[i], p1, 1e-6 * Math.abs(pi) + 1e-5 * stepAbs + 1e-12);
+                if (c.variant() > 0) check(what + " first state", tr.optimizerState()[0][i], m1, 1e-6 * m1Abs + 1e-12);
+                if (c.variant() > 2) check(what + " second state", tr.optimizerState()[1][i], v1, 1e-6 * v1Abs + 1e-12);
             }
         });
     }
