@@ -76,6 +76,20 @@ class CompileInvariantProperties {
         });
     }
 
+    /** Map.copyOf iterates in an order salted per JVM run: a trainer picked a random input of a two-input graph. */
+    @Test
+    @DisplayName("a plan lists its inputs, labels and targets in graph order")
+    void inputsInGraphOrder() {
+        forAll(Gens.graphs(), c -> {
+            Graph g = c.graph();
+            Plan p = Compiler.compile(g);
+            List<String> want = g.nodes().stream().filter(n -> n.op() == Op.INPUT || n.op() == Op.LABELS || n.op() == Op.TARGETS)
+                    .map(Node::name).toList();
+            List<String> got = List.copyOf(p.inputs().keySet());
+            if (!got.equals(want)) throw new AssertionError("plan inputs " + got + ", graph order " + want);
+        });
+    }
+
     @Test
     @DisplayName("a plan with buffer reuse gives bitwise the same loss and gradients as one without")
     void reuseChangesNoBit() {
