@@ -8,6 +8,7 @@ module dev.vgrad {
     exports dev.vgrad.kernel;
     exports dev.vgrad.runtime;
     exports dev.vgrad.train;
+    exports dev.vgrad.train.demo;
     exports dev.vgrad.io;
 
 }

@@ -116,6 +116,13 @@ public final class Plan {
         return sb.toString();
     }
 
+    /**
+     * The plan as a Graphviz DOT drawing: forward steps, parameters, the loss, and backward steps each
+     * labelled with the gradient it carries; fan-out sums as their own nodes; one cluster per layer.
+     * Render with {@code dot -Tsvg plan.dot -o plan.svg}.
+     */
+    public String toDot() { return DotExporter.export(this); }
+
     private static String kib(int floats) { return String.format("%.1f KiB", floats * 4 / 1024.0); }
 
     @Override

@@ -31,6 +31,12 @@ public final class Trainer {
     private final int classes;
     private Optimizer optimizer;
     private long updates;
+    private final Telemetry telemetry;
+    private final DivergenceGuard divergence;
+    /** Steps run (a step retried after a backoff counts once); telemetry and divergence number steps with it. */
+    private long steps;
+    /** Set by {@link #run} when the divergence guard restored an earlier state: the batch runs again. */
+    private boolean retry;
 
     /** Compiles {@code graph} for training and initialises its parameters from {@code seed}. */
     public Trainer(Graph graph, Optimizer optimizer, long seed) {
@@ -58,6 +64,23 @@ public final class Trainer {
         this.labels = lab;
         this.targets = tgt;
         this.classes = lab == null ? 0 : plan.graph().loss().input(0).shape().cols();
+        this.telemetry = new Telemetry(plan);
+        this.divergence = new DivergenceGuard(this);
+    }
+
+    /** Per-layer telemetry (on by default, sampled every {@value Telemetry#DEFAULT_INTERVAL} steps). */
+    public Telemetry telemetry() { return telemetry; }
+
+    /** Divergence detection (default: stop with a {@link DivergenceException}). */
+    public DivergenceGuard divergence() { return divergence; }
+
+    /** Training steps run so far (0-based index of the next step). */
+    public long steps() { return steps; }
+
+    /** Sets the step counter telemetry and divergence number steps with, e.g. when resuming (updates: {@link #setUpdates}). */
+    public void setSteps(long s) {
+        if (s < 0) throw new IllegalArgumentException("steps must be >= 0, got " + s);
+        this.steps = s;
     }
 
     public Plan plan() { return plan; }
@@ -77,16 +100,24 @@ public final class Trainer {
 
     /** One step on the first {@code rows} rows of x and labels (rows <= the compiled batch). */
     public double step(float[] x, int[] labels, int rows) {
-        feedInput(x, rows);
-        feedLabels(labels, rows);
-        return run(rows);
+        double loss;
+        do {
+            feedInput(x, rows);
+            feedLabels(labels, rows);
+            loss = run(rows);
+        } while (retry);
+        return loss;
     }
 
     /** One step for a regression-style loss (mse, bce-with-logits) with float targets. */
     public double step(float[] x, float[] targets, int rows) {
-        feedInput(x, rows);
-        feedTargets(targets, rows);
-        return run(rows);
+        double loss;
+        do {
+            feedInput(x, rows);
+            feedTargets(targets, rows);
+            loss = run(rows);
+        } while (retry);
+        return loss;
     }
 
     /** Mean loss on the rows without updating anything (validation). */
@@ -123,13 +154,24 @@ public final class Trainer {
 
     private double run(int rows) {
         double loss = executor.forward(rows, true);
+        // divergence: checked before anything is updated; a backoff restored an earlier state, so run the batch again
+        retry = divergence.check(loss, steps);
+        if (retry) return loss;
+        boolean sample = telemetry.begin(steps);
+        if (sample) telemetry.activations(arena, rows);
         executor.backward(rows);
         update();
+        if (sample) telemetry.finish(steps);
+        steps++;
         return loss;
     }
 
     /** Applies the optimizer to the current gradients (one vectorized kernel over all parameters). */
     public void update() {
+        if (telemetry.observing()) {
+            observedUpdate();
+            return;
+        }
         int n = params.length;
         updates++;
         switch (optimizer) {
@@ -139,6 +181,23 @@ public final class Trainer {
                     corr(a.beta1()), corr(a.beta2()), state1, 0, state2, 0, params, 0);
             case Optimizer.AdamW a -> Optimizers.adam(n, grads, 0, a.learningRate(), a.beta1(), a.beta2(), a.eps(), a.weightDecay(), true,
                     corr(a.beta1()), corr(a.beta2()), state1, 0, state2, 0, params, 0);
+        }
+    }
+
+    /** The same update, one parameter tensor at a time, summing each layer's telemetry in the same pass. */
+    private void observedUpdate() {
+        updates++;
+        double[] st = telemetry.stats();
+        for (int i = 0; i < telemetry.segments(); i++) {
+            int off = telemetry.segmentOffset(i), n = telemetry.segmentSize(i), s = telemetry.segmentStats(i);
+            switch (optimizer) {
+                case Optimizer.Sgd o -> Optimizers.sgdObserved(n, grads, off, o.learningRate(), o.momentum(), o.nesterov(),
+                        o.weightDecay(), state1, off, params, off, st, s);
+                case Optimizer.Adam a -> Optimizers.adamObserved(n, grads, off, a.learningRate(), a.beta1(), a.beta2(), a.eps(),
+                        a.weightDecay(), false, corr(a.beta1()), corr(a.beta2()), state1, off, state2, off, params, off, st, s);
+                case Optimizer.AdamW a -> Optimizers.adamObserved(n, grads, off, a.learningRate(), a.beta1(), a.beta2(), a.eps(),
+                        a.weightDecay(), true, corr(a.beta1()), corr(a.beta2()), state1, off, state2, off, params, off, st, s);
+            }
         }
     }
 

@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "vgrad", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train and run dense neural networks on the CPU with the JDK Vector API.",
-        subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, InfoCommand.class, GraphCommand.class, DemoCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -5,13 +5,17 @@ import dev.vgrad.cli.data.DataSource;
 import dev.vgrad.cli.model.ModelFile;
 import dev.vgrad.cli.model.ModelFileException;
 import dev.vgrad.cli.model.SafeTensors;
+import dev.vgrad.cli.report.Charts;
 import dev.vgrad.cli.report.Epoch;
+import dev.vgrad.cli.report.LayersCsv;
 import dev.vgrad.cli.report.MetricsCsv;
 import dev.vgrad.cli.report.Progress;
 import dev.vgrad.cli.report.TrainingChart;
 import dev.vgrad.graph.Graph;
 import dev.vgrad.io.Dataset;
 import dev.vgrad.kernel.Simd;
+import dev.vgrad.train.DivergenceException;
+import dev.vgrad.train.DivergenceGuard;
 import dev.vgrad.train.Evaluation;
 import dev.vgrad.train.Trainer;
 import java.io.PrintWriter;
@@ -86,6 +90,12 @@ final class TrainCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--resume", description = "continue from the output folder's checkpoint (settings from the checkpoint; --epochs may extend)")
     boolean resume;
+    @Option(names = "--telemetry-every", defaultValue = "10", description = "sample per-layer gradient, weight and update norms and "
+            + "activation statistics every N steps into layers.csv and gradients.png; 0 = off (default: ${DEFAULT-VALUE})")
+    int telemetryEvery;
+    @Option(names = "--on-divergence", defaultValue = "stop", description = "when the loss turns NaN/infinite or climbs: stop with a "
+            + "message, or backoff (restore the last good state, halve the learning rate, go on) (default: ${DEFAULT-VALUE})")
+    String onDivergence;
     @Option(names = "--no-progress", description = "no live progress bar")
     boolean noProgress;
     @Option(names = "--verbose", description = "stack traces on errors")
@@ -94,6 +104,7 @@ final class TrainCommand implements Callable<Integer> {
     int stopAfter;
 
     static final String MODEL = "model.safetensors", CHECKPOINT = "checkpoint.safetensors", METRICS = "metrics.csv", CHART = "training.png";
+    static final String LAYERS = "layers.csv", GRADIENTS = "gradients.png";
     static final String EPOCH = "vgrad.checkpoint.epoch", UPDATES = "vgrad.checkpoint.updates", HISTORY = "vgrad.checkpoint.metrics";
     static final String TEST_ACCURACY = "vgrad.test.accuracy", TEST_LOSS = "vgrad.test.loss";
 
@@ -112,7 +123,8 @@ final class TrainCommand implements Callable<Integer> {
             List<String> ignored = new ArrayList<>();
             for (var o : spec.commandLine().getParseResult().matchedOptions()) {
                 String n = o.longestName();
-                if (!List.of("--epochs", "--out", "--resume", "--no-progress", "--verbose", "--stop-after").contains(n)) ignored.add(n);
+                if (!List.of("--epochs", "--out", "--resume", "--no-progress", "--verbose", "--stop-after", "--telemetry-every", "--on-divergence")
+                        .contains(n)) ignored.add(n);
             }
             if (!ignored.isEmpty()) {
                 spec.commandLine().getOut().println("note: --resume takes the settings from the checkpoint; ignoring " + String.join(" ", ignored));
@@ -122,6 +134,12 @@ final class TrainCommand implements Callable<Integer> {
                     weightDecay, beta1, beta2, eps, batch, epochs, seed, threads, validation, test);
         }
         s.toOptimizer(); // reject bad optimizer settings before any work
+        if (telemetryEvery < 0) throw new IllegalArgumentException("--telemetry-every must be >= 0 (0 = off), got " + telemetryEvery);
+        DivergenceGuard.Mode divergenceMode = switch (onDivergence) {
+            case "stop" -> DivergenceGuard.Mode.STOP;
+            case "backoff" -> DivergenceGuard.Mode.BACKOFF;
+            default -> throw new IllegalArgumentException("--on-divergence must be stop or backoff, got '" + onDivergence + "'");
+        };
 
         // data: loaded and checked in full before anything is written
         DataSource.Loaded loaded = DataSource.load(s.data(), CsvData.labelColumn(s.labelColumn()), s.scale(), s.classes());
@@ -137,7 +155,21 @@ final class TrainCommand implements Callable<Integer> {
             if (!checkpoint.graph().describe().equals(graph.describe())) {
                 throw new ModelFileException(dir.resolve(CHECKPOINT), "its graph differs from the one its settings build");
             }
+            trainer.setSteps(trainer.updates()); // telemetry goes on numbering steps where the stopped run left off
         }
+        // telemetry to layers.csv (rows of a resumed run kept), warnings and backoff notes printed between epochs' rows
+        LayersCsv layers = new LayersCsv();
+        if (checkpoint != null) layers.keep(dir.resolve(LAYERS), trainer.steps());
+        trainer.telemetry().setInterval(telemetryEvery).setListener(layers).setWarnings(m -> {
+            w.println();
+            w.println("warning: " + m);
+            w.flush();
+        });
+        trainer.divergence().setMode(divergenceMode).setMessages(m -> {
+            w.println();
+            w.println("backoff: " + m);
+            w.flush();
+        });
 
         w.printf("vgrad train: %s, %d train / %d validation / %d test samples, %d features, %d classes%n", s.data(), parts.train.rows(),
                 parts.validation.rows(), parts.test.rows(), loaded.features(), loaded.classes());
@@ -158,12 +190,20 @@ final class TrainCommand implements Callable<Integer> {
             Dataset shuffled = parts.train.shuffled(s.seed() + epoch);
             double lossSum = 0;
             String task = String.format("epoch %" + width + "d/%d", epoch, s.epochs());
+            layers.epoch(epoch);
             try (Progress bar = noProgress ? null : new Progress(w, task, shuffled.rows())) {
                 for (int from = 0; from < shuffled.rows(); from += s.batch()) {
                     int rows = Math.min(s.batch(), shuffled.rows() - from);
                     lossSum += clf.step(shuffled, from, rows) * rows;
                     if (bar != null) bar.step(rows, lossSum / (from + rows));
                 }
+            } catch (DivergenceException e) {
+                // what the run learned about itself is kept: metrics so far, the per-layer telemetry and its picture
+                if (!history.isEmpty()) MetricsCsv.write(dir.resolve(METRICS), history);
+                writeTelemetry(dir, s, layers);
+                spec.commandLine().getErr().println("vgrad train: " + e.getMessage());
+                spec.commandLine().getErr().flush();
+                return 1;
             }
             long t1 = System.nanoTime();
             trainNanos += t1 - t0;
@@ -177,8 +217,10 @@ final class TrainCommand implements Callable<Integer> {
             w.flush();
             saveCheckpoint(dir.resolve(CHECKPOINT), trainer, s, epoch, history);
             MetricsCsv.write(dir.resolve(METRICS), history);
+            if (telemetryEvery > 0) layers.write(dir.resolve(LAYERS));
             if (epoch == stopAfter && epoch < s.epochs()) {
                 TrainingChart.write(dir.resolve(CHART), s.data(), history);
+                writeTelemetry(dir, s, layers);
                 w.printf("stopped after epoch %d; continue with: vgrad train --out %s --resume%n", epoch, dir);
                 return 0;
             }
@@ -195,9 +237,22 @@ final class TrainCommand implements Callable<Integer> {
         ModelFile.save(dir.resolve(MODEL), trainer, meta);
         MetricsCsv.write(dir.resolve(METRICS), history);
         TrainingChart.write(dir.resolve(CHART), s.data(), history);
+        writeTelemetry(dir, s, layers);
         w.printf("wrote %s, %s, %s, %s%n", dir.resolve(MODEL), dir.resolve(METRICS), dir.resolve(CHART), dir.resolve(CHECKPOINT));
+        if (telemetryEvery > 0) w.printf("wrote %s, %s (per-layer telemetry every %d steps)%n", dir.resolve(LAYERS), dir.resolve(GRADIENTS), telemetryEvery);
+        if (trainer.divergence().backoffs() > 0) {
+            w.printf("note: the loss diverged %d time(s); training finished at learning rate %s (started at %s)%n", trainer.divergence().backoffs(),
+                    trainer.learningRate(), s.lr());
+        }
         w.flush();
         return 0;
+    }
+
+    /** layers.csv and gradients.png, when telemetry is on. */
+    static void writeTelemetry(Path dir, Settings s, LayersCsv layers) {
+        if (layers.rows().isEmpty()) return;
+        layers.write(dir.resolve(LAYERS));
+        Charts.gradients(dir.resolve(GRADIENTS), s.data(), layers.rows());
     }
 
     /** Train, validation and test parts: a seeded split, or the dataset's own test set. */

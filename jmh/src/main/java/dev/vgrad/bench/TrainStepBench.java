@@ -5,6 +5,7 @@ import dev.vgrad.graph.GraphBuilder;
 import dev.vgrad.graph.Init;
 import dev.vgrad.graph.Node;
 import dev.vgrad.train.Optimizer;
+import dev.vgrad.train.Telemetry;
 import dev.vgrad.train.Trainer;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +17,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -25,7 +27,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * One training step (forward, softmax cross-entropy, backward, SGD update) of the MLP 784-256-256-10
  * with ReLU at batch 128 on random data. Score: samples/s (one op = one sample). Run:
  * {@code java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar TrainStepBench -prof gc}
- * (gc.alloc.rate.norm is bytes per sample: the target is 0).
+ * (gc.alloc.rate.norm is bytes per sample: the target is 0). {@code telemetry}: per-layer telemetry at its
+ * default interval ("on"), off, or sampled on every step ("every", {@code -p telemetry=every}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -35,6 +38,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class TrainStepBench {
     static final int BATCH = 128;
+
+    @Param({"on", "off"})
+    String telemetry;
 
     Trainer trainer;
     float[] x;
@@ -48,6 +54,12 @@ public class TrainStepBench {
         h = b.relu(b.dense("fc2", h, 256));
         b.softmaxCrossEntropy(b.dense("out", h, 10));
         trainer = new Trainer(b.build(), new Optimizer.Sgd(0.01f), 1);
+        trainer.telemetry().setInterval(switch (telemetry) {
+            case "on" -> Telemetry.DEFAULT_INTERVAL;
+            case "off" -> 0;
+            case "every" -> 1;
+            default -> throw new IllegalArgumentException("telemetry must be on, off or every, got " + telemetry);
+        });
         SplittableRandom r = new SplittableRandom(7);
         x = new float[BATCH * 784];
         labels = new int[BATCH];
