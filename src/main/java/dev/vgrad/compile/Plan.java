@@ -37,7 +37,7 @@ public final class Plan {
         this.lossStep = lossStep;
         this.params = List.copyOf(params);
         this.paramsSize = paramsSize;
-        this.inputs = Map.copyOf(inputs);
+        this.inputs = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(inputs)); // graph order, not Map.copyOf's per-run order
         this.output = output;
         this.inputGrads = List.copyOf(inputGrads);
         this.buffers = List.copyOf(buffers);
@@ -59,7 +59,7 @@ public final class Plan {
     /** Parameters in PARAMS order (contiguous). */
     public List<Slot> params() { return params; }
     public int paramsSize() { return paramsSize; }
-    /** INPUT, LABELS and TARGETS slots by node name. */
+    /** INPUT, LABELS and TARGETS slots by node name, in graph order (the trainer feeds the first INPUT). */
     public Map<String, Slot> inputs() { return inputs; }
     public Slot output() { return output; }
     /** Gradients of inputs that asked for one (kept to the end of the step). */

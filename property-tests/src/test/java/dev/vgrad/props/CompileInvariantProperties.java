@@ -1,0 +1,145 @@
+package dev.vgrad.props;
+
+import static dev.vgrad.props.check.Property.forAll;
+
+import dev.vgrad.compile.BufferInfo;
+import dev.vgrad.compile.CompileOptions;
+import dev.vgrad.compile.Compiler;
+import dev.vgrad.compile.Plan;
+import dev.vgrad.autodiff.Autodiff;
+import dev.vgrad.graph.Graph;
+import dev.vgrad.graph.Node;
+import dev.vgrad.graph.Op;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** What compiling must preserve, on random whole graphs ({@link Gens#graphs()}). */
+class CompileInvariantProperties {
+
+    @Test
+    @DisplayName("no two arena buffers that are live at the same time overlap, in training and forward-only plans")
+    void liveBuffersNeverOverlap() {
+        forAll(Gens.graphs(), c -> {
+            Graph g = c.graph();
+            for (CompileOptions o : List.of(CompileOptions.defaults(), CompileOptions.inference(), CompileOptions.defaults().withFusion(false))) {
+                Plan p = Compiler.compile(g, o);
+                List<BufferInfo> bs = p.buffers();
+                for (int i = 0; i < bs.size(); i++) {
+                    BufferInfo a = bs.get(i);
+                    if (a.offset() < 0 || a.offset() + a.size() > p.arenaSize() || a.first() > a.last()) {
+                        throw new AssertionError("buffer " + a + " lies outside the arena of " + p.arenaSize() + " floats\n" + p.describe());
+                    }
+                    for (int j = i + 1; j < bs.size(); j++) {
+                        BufferInfo b = bs.get(j);
+                        if (a.liveTogether(b) && a.overlapsInMemory(b)) {
+                            throw new AssertionError("live together and overlapping: " + a + " and " + b + "\n" + p.describe());
+                        }
+                    }
+                }
+                if (p.arenaSizeWithReuse() > p.arenaSizeWithoutReuse()) {
+                    throw new AssertionError("reuse made the arena bigger: " + p.arenaSizeWithReuse() + " > " + p.arenaSizeWithoutReuse());
+                }
+            }
+        });
+    }
+
+    @Test
+    @DisplayName("gradients are computed only where needed: for the nodes on a path from a parameter or a requiresGrad input")
+    void gradientsOnlyWhereNeeded() {
+        forAll(Gens.graphs(), c -> {
+            Graph g = c.graph();
+            List<Node> order = g.orderFrom(g.loss());
+            Autodiff.Backward bw = Autodiff.differentiate(g, order);
+            java.util.Set<Node> reach = new java.util.HashSet<>();
+            for (Node n : g.nodes()) {
+                boolean r = n.op() == Op.PARAM || (n.op() == Op.INPUT && n.requiresGrad());
+                for (Node in : n.inputs()) r |= reach.contains(in);
+                if (r) reach.add(n);
+            }
+            Plan p = Compiler.compile(g);
+            java.util.Set<String> written = new java.util.HashSet<>();
+            for (dev.vgrad.compile.Step st : p.steps()) {
+                if (!st.backward()) continue;
+                dev.vgrad.compile.Operand out = st.operand(st.operands().length - 1);
+                if (out != null) written.add(out.name());
+            }
+            for (Node n : order) {
+                if (bw.needs(n) != reach.contains(n)) {
+                    throw new AssertionError(n.describe() + ": needs a gradient " + bw.needs(n) + ", but on a path from a parameter " + reach.contains(n));
+                }
+                if (!reach.contains(n) && written.contains("dL/d" + n.name())) {
+                    throw new AssertionError("the plan computes dL/d" + n.name() + ", which nothing needs\n" + p.describe());
+                }
+            }
+        });
+    }
+
+    /** Map.copyOf iterates in an order salted per JVM run: a trainer picked a random input of a two-input graph. */
+    @Test
+    @DisplayName("a plan lists its inputs, labels and targets in graph order")
+    void inputsInGraphOrder() {
+        forAll(Gens.graphs(), c -> {
+            Graph g = c.graph();
+            Plan p = Compiler.compile(g);
+            List<String> want = g.nodes().stream().filter(n -> n.op() == Op.INPUT || n.op() == Op.LABELS || n.op() == Op.TARGETS)
+                    .map(Node::name).toList();
+            List<String> got = List.copyOf(p.inputs().keySet());
+            if (!got.equals(want)) throw new AssertionError("plan inputs " + got + ", graph order " + want);
+        });
+    }
+
+    @Test
+    @DisplayName("a plan with buffer reuse gives bitwise the same loss and gradients as one without")
+    void reuseChangesNoBit() {
+        forAll(Gens.graphs(), c -> {
+            Graph g = c.graph();
+            Map<String, float[]> v = c.values(g);
+            int rows = c.rows().rows();
+            EngineRun with = new EngineRun(g, CompileOptions.defaults().withReuse(true));
+            EngineRun without = new EngineRun(g, CompileOptions.defaults().withReuse(false));
+            double l1 = with.run(v, rows), l2 = without.run(v, rows);
+            if (Double.doubleToLongBits(l1) != Double.doubleToLongBits(l2)) throw new AssertionError("loss " + l1 + " with reuse, " + l2 + " without");
+            for (String w : GraphCase.differentiable(g)) {
+                float[] a = with.grad(w, rows), b = without.grad(w, rows);
+                for (int i = 0; i < a.length; i++) {
+                    if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(b[i]) || Float.isNaN(a[i])) {
+                        throw new AssertionError("dL/d" + w + "[" + i + "] = " + a[i] + " with reuse, " + b[i] + " without");
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * Fused and unfused plans run the same formulas, but split the work differently between the vector
+     * loop and the scalar tail (a fused dense + activation splits each row, an unfused activation the
+     * flat array), and the two paths round an activation an ulp or two apart. Later sums can cancel and
+     * magnify that, so the loss must agree within 1e-5 and each gradient within 1e-4 of its tensor's
+     * largest magnitude; a wrong fused kernel errs by O(1).
+     */
+    @Test
+    @DisplayName("fusion on and off give the same loss and gradients within 1e-4")
+    void fusionAgreesWithUnfused() {
+        forAll(Gens.graphs(), c -> {
+            Graph g = c.graph();
+            Map<String, float[]> v = c.values(g);
+            int rows = c.rows().rows();
+            EngineRun fused = new EngineRun(g, CompileOptions.defaults().withFusion(true));
+            EngineRun plain = new EngineRun(g, CompileOptions.defaults().withFusion(false));
+            double l1 = fused.run(v, rows), l2 = plain.run(v, rows);
+            if (!(Math.abs(l1 - l2) <= 1e-5 * (Math.abs(l2) + 1e-6))) throw new AssertionError("loss " + l1 + " fused, " + l2 + " unfused");
+            for (String w : GraphCase.differentiable(g)) {
+                float[] a = fused.grad(w, rows), b = plain.grad(w, rows);
+                double max = 0;
+                for (float x : b) max = Math.max(max, Math.abs(x));
+                for (int i = 0; i < a.length; i++) {
+                    if (!(Math.abs(a[i] - b[i]) <= 1e-4 * max)) {
+                        throw new AssertionError("dL/d" + w + "[" + i + "] = " + a[i] + " fused, " + b[i] + " unfused\n" + plain.plan.describe());
+                    }
+                }
+            }
+        });
+    }
+}
