@@ -96,6 +96,7 @@ public final class Property {
         T value;
         Throwable failure;
         int steps, runs, budget;
+        long deadline;
 
         Shrinker(Gen<T> gen, Consumer<? super T> check, long[] choices, T value, Throwable failure) {
             this.gen = gen;
@@ -107,13 +108,14 @@ public final class Property {
 
         void shrink(int maxRuns) {
             budget = maxRuns;
-            long deadline = System.nanoTime() + 30_000_000_000L;
+            deadline = System.nanoTime() + 30_000_000_000L;
             boolean improved = true;
             while (improved && budget > 0 && System.nanoTime() < deadline) {
                 improved = false;
                 // delete chunks of choices
                 for (int k = 8; k >= 1; k /= 2) {
                     for (int i = best.length - k; i >= 0 && budget > 0; i--) {
+                        if (i + k > best.length) continue; // an earlier deletion shortened best
                         long[] c = new long[best.length - k];
                         System.arraycopy(best, 0, c, 0, i);
                         System.arraycopy(best, i + k, c, i, best.length - i - k);
@@ -136,6 +138,10 @@ public final class Property {
 
         /** Runs the property on the case the choices give; keeps it when it is simpler and still fails. */
         boolean attempt(long[] choices) {
+            if (System.nanoTime() > deadline) { // slow cases (a hang caught by a timeout) stop shrinking mid-pass too
+                budget = 0;
+                return false;
+            }
             budget--;
             runs++;
             Source s = Source.replaying(choices);
