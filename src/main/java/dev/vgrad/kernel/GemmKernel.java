@@ -13,9 +13,11 @@ import jdk.incubator.vector.VectorSpecies;
  * register block of C, rows x columns = MR x NR, from a panel of A (element (r, p) at
  * {@code a[aOff + r*aRs + p*aCs]}) and a panel of B (row p at {@code b[bOff + p*bRs]}, NR contiguous
  * floats): C (+)= A·B, then the epilogue. Packed panels have aRs = 1, aCs = MR, bRs = NR; the small-M
- * path passes the caller's arrays unpacked. The block is spilled to a small tile (L1) and merged
- * into C by one routine that applies beta and the edges: rows past {@code mr} re-read the last valid
- * row and are not stored, columns past {@code nr} are not stored. The caller applies the epilogue to
+ * path passes the caller's arrays unpacked. The accumulators start from C when beta is set (beta = 1,
+ * or any K block after the first) and from 0 otherwise, so each element of C is a single fma chain over
+ * p = 0..k-1 however K is blocked: the same bits as the unblocked small-M path and the serving GEMV.
+ * The block is spilled to a small tile (L1) and stored with its edges: rows past {@code mr} re-read the
+ * last valid row and are not stored, columns past {@code nr} are not stored. The caller applies the epilogue to
  * the block right after, while it is in L1. (Merging and activating inside the kernel from registers
  * made C2 hit its inlining node limit and box the vectors, which allocates.)
  */
@@ -38,9 +40,15 @@ final class GemmKernel {
                           float[] c, int cOff, int i0, int j0, int ldc, int nr, boolean beta, float[] tile) {
         int r1 = Math.min(1, mr - 1) * aRs, r2 = Math.min(2, mr - 1) * aRs, r3 = Math.min(3, mr - 1) * aRs;
         int r4 = Math.min(4, mr - 1) * aRs, r5 = Math.min(5, mr - 1) * aRs;
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        // the accumulators start from C (beta = 1, or a later K block) or from 0: every element is one fma chain
+        // over p = 0..k-1 whatever the blocking, the same bits as an unblocked dot product
+        startTile(beta, c, cOff, i0, j0, ldc, mr, nr, tile, NR, MR);
+        FloatVector c00 = FloatVector.fromArray(S, tile, 0), c01 = FloatVector.fromArray(S, tile, L);
+        FloatVector c10 = FloatVector.fromArray(S, tile, NR), c11 = FloatVector.fromArray(S, tile, NR + L);
+        FloatVector c20 = FloatVector.fromArray(S, tile, 2 * NR), c21 = FloatVector.fromArray(S, tile, 2 * NR + L);
+        FloatVector c30 = FloatVector.fromArray(S, tile, 3 * NR), c31 = FloatVector.fromArray(S, tile, 3 * NR + L);
+        FloatVector c40 = FloatVector.fromArray(S, tile, 4 * NR), c41 = FloatVector.fromArray(S, tile, 4 * NR + L);
+        FloatVector c50 = FloatVector.fromArray(S, tile, 5 * NR), c51 = FloatVector.fromArray(S, tile, 5 * NR + L);
         // one rank-1 update of the register block per step of k
         if (aRs == 1 && aCs == MR && bRs == NR) {
             // packed panels: constant strides, so C2 can hoist the bounds checks out of the loop
@@ -94,7 +102,7 @@ final class GemmKernel {
                 bp += bRs;
             }
         }
-        // spill the block to the L1 tile, then merge it into C (beta, edges) in one place
+        // spill the block to the L1 tile, then store it into C (edges) in one place
         c00.intoArray(tile, 0);
         c01.intoArray(tile, L);
         c10.intoArray(tile, NR);
@@ -107,7 +115,7 @@ final class GemmKernel {
         c41.intoArray(tile, 4 * NR + L);
         c50.intoArray(tile, 5 * NR);
         c51.intoArray(tile, 5 * NR + L);
-        writeBack(tile, NR, mr, nr, c, cOff, i0, j0, ldc, beta);
+        writeBack(tile, NR, mr, nr, c, cOff, i0, j0, ldc);
     }
 
     /**
@@ -120,9 +128,14 @@ final class GemmKernel {
         int r4 = Math.min(4, mr - 1) * aRs, r5 = Math.min(5, mr - 1) * aRs, r6 = Math.min(6, mr - 1) * aRs;
         int r7 = Math.min(7, mr - 1) * aRs, r8 = Math.min(8, mr - 1) * aRs, r9 = Math.min(9, mr - 1) * aRs;
         int r10 = Math.min(10, mr - 1) * aRs, r11 = Math.min(11, mr - 1) * aRs;
-        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
-        FloatVector c4 = FloatVector.zero(S), c5 = FloatVector.zero(S), c6 = FloatVector.zero(S), c7 = FloatVector.zero(S);
-        FloatVector c8 = FloatVector.zero(S), c9 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        // the accumulators start from C (beta = 1) or from 0, as in kernel6x2
+        startTile(beta, c, cOff, i0, j0, ldc, mr, nr, tile, L, 12);
+        FloatVector c0 = FloatVector.fromArray(S, tile, 0), c1 = FloatVector.fromArray(S, tile, L);
+        FloatVector c2 = FloatVector.fromArray(S, tile, 2 * L), c3 = FloatVector.fromArray(S, tile, 3 * L);
+        FloatVector c4 = FloatVector.fromArray(S, tile, 4 * L), c5 = FloatVector.fromArray(S, tile, 5 * L);
+        FloatVector c6 = FloatVector.fromArray(S, tile, 6 * L), c7 = FloatVector.fromArray(S, tile, 7 * L);
+        FloatVector c8 = FloatVector.fromArray(S, tile, 8 * L), c9 = FloatVector.fromArray(S, tile, 9 * L);
+        FloatVector c10 = FloatVector.fromArray(S, tile, 10 * L), c11 = FloatVector.fromArray(S, tile, 11 * L);
         int ap = aOff, bp = bOff;
         // one rank-1 update of the register block per step of k
         for (int p = 0; p < kc; p++) {
@@ -142,7 +155,7 @@ final class GemmKernel {
             ap += aCs;
             bp += bRs;
         }
-        // spill the block to the L1 tile, then merge it into C (beta, edges) in one place
+        // spill the block to the L1 tile, then store it into C (edges) in one place
         c0.intoArray(tile, 0);
         c1.intoArray(tile, L);
         c2.intoArray(tile, 2 * L);
@@ -155,7 +168,7 @@ final class GemmKernel {
         c9.intoArray(tile, 9 * L);
         c10.intoArray(tile, 10 * L);
         c11.intoArray(tile, 11 * L);
-        writeBack(tile, L, mr, nr, c, cOff, i0, j0, ldc, beta);
+        writeBack(tile, L, mr, nr, c, cOff, i0, j0, ldc);
     }
 
     /**
@@ -211,24 +224,21 @@ final class GemmKernel {
     }
 
     /**
-     * C[i0 + r, j0 + j] = (beta ? C[..] : 0) + tile[r, j] for r < mr, j < nr: the register block,
-     * spilled to a tile of rows {@code tw} floats wide, merged into C.
+     * tile[r*tw + j] = beta ? C[i0 + r, j0 + j] : 0, the register block's starting values; with beta only
+     * the mr x nr part of C is read (the rest of the tile is never written back).
      */
-    private static void writeBack(float[] tile, int tw, int mr, int nr, float[] c, int cOff, int i0, int j0, int ldc,
-                                  boolean beta) {
-        for (int r = 0; r < mr; r++) {
-            int t = r * tw, cr = (i0 + r) * ldc + j0, at = cOff + cr;
-            if (nr == tw && beta) {
-                for (int q = 0; q < tw; q += L) {
-                    FloatVector.fromArray(S, tile, t + q).add(FloatVector.fromArray(S, c, at + q)).intoArray(c, at + q);
-                }
-            } else if (nr == tw) {
-                System.arraycopy(tile, t, c, at, tw);
-            } else {
-                // edge columns: one float at a time
-                for (int j = 0; j < nr; j++) c[at + j] = beta ? c[at + j] + tile[t + j] : tile[t + j];
-            }
+    private static void startTile(boolean beta, float[] c, int cOff, int i0, int j0, int ldc, int mr, int nr, float[] tile,
+                                  int tw, int rows) {
+        if (!beta) {
+            java.util.Arrays.fill(tile, 0, rows * tw, 0f);
+            return;
         }
+        for (int r = 0; r < mr; r++) System.arraycopy(c, cOff + (i0 + r) * ldc + j0, tile, r * tw, nr);
+    }
+
+    /** C[i0 + r, j0 + j] = tile[r*tw + j] for r < mr, j < nr: the register block, spilled to the tile, stored. */
+    private static void writeBack(float[] tile, int tw, int mr, int nr, float[] c, int cOff, int i0, int j0, int ldc) {
+        for (int r = 0; r < mr; r++) System.arraycopy(tile, r * tw, c, cOff + (i0 + r) * ldc + j0, nr);
     }
 
     /**

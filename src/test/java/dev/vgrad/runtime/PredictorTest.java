@@ -81,6 +81,30 @@ class PredictorTest {
     }
 
     @Test
+    void inputsWiderThanTheGemmsKBlockStillMatchTrainingBitwise() {
+        // the training GEMM at batch 48 blocks K; the predictor's GEMV does not: both must be one fma chain per output
+        int features = 2085, batch = 48; // more than twice the largest K block GemmBlocking allows (1024)
+        GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
+        Node x = b.input("x", batch, features);
+        Node h = b.relu(b.dense("fc1", x, 40));
+        b.softmaxCrossEntropy(b.dense("out", h, 10));
+        Trainer t = new Trainer(b.build(), new Optimizer.Sgd(0.01f), 5);
+        java.util.SplittableRandom r = new java.util.SplittableRandom(9);
+        float[] xs = new float[batch * features];
+        for (int i = 0; i < xs.length; i++) xs[i] = (float) r.nextDouble();
+        float[] want = new float[batch * 10], got = new float[batch * 10];
+        t.forward(xs, batch, want);
+        Predictor p = t.predictor();
+        p.predict(xs, batch, got);
+        assertArrayEquals(want, got, "batch");
+        float[] one = new float[10];
+        for (int row = 0; row < batch; row++) {
+            p.predict(xs, row * features, one, 0);
+            assertArrayEquals(Arrays.copyOfRange(want, row * 10, row * 10 + 10), one, "row " + row);
+        }
+    }
+
+    @Test
     void predictorsFromTheGraphFromAPlanAndByNameAgree() {
         Graph g = trainer.plan().graph();
         float[] flat = new float[trainer.plan().paramsSize()];
