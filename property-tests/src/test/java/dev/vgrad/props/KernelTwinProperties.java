@@ -224,6 +224,37 @@ class KernelTwinProperties {
         });
     }
 
+    interface GemmPart {
+        void run(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean acc,
+                 dev.vgrad.kernel.GemmEpilogue ep, dev.vgrad.kernel.GemmWorkspace ws, int part, int parts);
+    }
+
+    @Test
+    @DisplayName("GEMM split into 2, 3 or 4 parts (the thread split) gives bitwise the C of one part, in all three forms")
+    void gemmPartsAreBitwiseTheWhole() {
+        forAll(s -> new Object[] {s.between(0, 2), SIZES.draw(s), s.bool(), s.between(2, 4)}, c -> {
+            int form = (Integer) c[0];
+            Sizes z = (Sizes) c[1];
+            boolean acc = (Boolean) c[2];
+            int parts = (Integer) c[3];
+            int m = z.m(), n = z.n(), k = z.k();
+            float[] a = z.data().uniform(m * k, 1), b = z.data().uniform(k * n, 1), c0 = z.data().uniform(m * n, 1);
+            GemmPart g = form == 0 ? Gemm::nn : form == 1 ? Gemm::nt : Gemm::tn;
+            float[] whole = c0.clone(), split = c0.clone();
+            g.run(m, n, k, a, 0, b, 0, whole, 0, acc, null, new dev.vgrad.kernel.GemmWorkspace(m, n, k), 0, 1);
+            // each part on its own workspace, as each worker thread has its own
+            for (int part = parts - 1; part >= 0; part--) {
+                g.run(m, n, k, a, 0, b, 0, split, 0, acc, null, new dev.vgrad.kernel.GemmWorkspace(m, n, k), part, parts);
+            }
+            for (int i = 0; i < whole.length; i++) {
+                if (Float.floatToIntBits(whole[i]) != Float.floatToIntBits(split[i])) {
+                    throw new AssertionError("gemm form " + form + " (" + m + "x" + n + "x" + k + ") in " + parts + " parts differs at " + i
+                            + ": " + split[i] + " vs " + whole[i]);
+                }
+            }
+        });
+    }
+
     static float[] transpose(float[] x, int rows, int cols) {
         float[] t = new float[x.length];
         for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
