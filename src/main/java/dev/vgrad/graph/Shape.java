@@ -9,6 +9,9 @@ public record Shape(int rows, int cols, boolean batched) {
         if (rows <= 0 || cols <= 0) {
             throw new IllegalArgumentException("shape must be positive, got (" + rows + ", " + cols + ")");
         }
+        if ((long) rows * cols > Integer.MAX_VALUE) { // size() would wrap around
+            throw new GraphException("shape (" + rows + ", " + cols + ") has more than 2^31-1 elements");
+        }
     }
 
     public static Shape batch(int rows, int cols) { return new Shape(rows, cols, true); }

@@ -95,6 +95,24 @@ class GraphTextTest {
         assertTrue(assertThrows(GraphException.class, () -> GraphText.decode(huge)).getMessage().contains("2^31-1"));
     }
 
+    /** Hostile text: every leaf fits in 2^31-1 floats but the dense of a (65536, 1) input and a (1, 65536) weight would not. */
+    @Test
+    void denseWhoseShapeOverflowsIsRejected() {
+        String text = String.join("\n", GraphText.HEADER,
+                "input x 65536 1 nograd",
+                "param fc.W 1 65536 zeros fc",
+                "param fc.b 1 65536 zeros fc",
+                "dense fc x fc.W fc.b",
+                "output fc", "");
+        String msg = assertThrows(GraphException.class, () -> GraphText.decode(text)).getMessage();
+        assertTrue(msg.startsWith("graph text line 5"), msg);
+        assertTrue(msg.contains("2^31-1"), msg);
+        // the builder too: no shape whose size() wraps around
+        GraphBuilder b = Graph.builder();
+        Node x = b.input("x", 65536, 1);
+        assertThrows(GraphException.class, () -> b.dense("fc", x, 65536));
+    }
+
     @Test
     void escapesRoundTrip() {
         for (String s : new String[] {"a b", "50%", "tab\there", "ünï", "x"}) assertEquals(s, GraphText.unesc(GraphText.esc(s)));
