@@ -285,6 +285,8 @@ public final class Predictor implements AutoCloseable {
     /**
      * {@code rows} rows of little-endian-or-native floats (native order) from a memory segment at byte
      * {@code inputOffset} into {@code outputs} at byte {@code outputOffset}; heap or off-heap segments.
+     * Input and output ranges may share memory only when {@code rows <= chunk()} (one chunk reads all its
+     * inputs before it writes an output); over more rows an overlap is rejected.
      */
     public void predict(MemorySegment inputs, long inputOffset, int rows, MemorySegment outputs, long outputOffset) {
         Objects.requireNonNull(inputs, "predict: input segment is null");
@@ -293,6 +295,12 @@ public final class Predictor implements AutoCloseable {
         checkSegment("input", inputs, inputOffset, (long) rows * features);
         checkSegment("output", outputs, outputOffset, (long) rows * this.outputs);
         if (outputs.isReadOnly()) throw new IllegalArgumentException("predict: the output segment is read-only");
+        // one chunk copies all its inputs before writing an output; over several, a chunk's outputs would overwrite a later chunk's inputs
+        long inBytes = 4L * rows * features, outBytes = 4L * rows * this.outputs;
+        if (rows > batch && overlap(inputs, inputOffset, inBytes, outputs, outputOffset, outBytes)) {
+            throw new IllegalArgumentException("predict: the output range [" + outputOffset + ", " + (outputOffset + outBytes) + ") of bytes overlaps "
+                    + "the input range [" + inputOffset + ", " + (inputOffset + inBytes) + ") of the same memory");
+        }
         if (!inputs.scope().isAlive() || !outputs.scope().isAlive()) {
             throw new IllegalArgumentException("predict: the " + (inputs.scope().isAlive() ? "output" : "input") + " segment's arena is closed");
         }
@@ -447,10 +455,18 @@ public final class Predictor implements AutoCloseable {
     }
 
     private static void checkSegment(String what, MemorySegment seg, long off, long floats) {
-        if (off < 0 || off + 4 * floats > seg.byteSize()) {
+        if (off < 0 || off > seg.byteSize() - 4 * floats) { // not off + 4 floats: that wraps for offsets near Long.MAX_VALUE
             throw new IllegalArgumentException("predict: " + what + " needs " + floats + " floats (" + 4 * floats + " bytes) from byte offset "
                     + off + ", the segment has " + seg.byteSize() + " bytes");
         }
+    }
+
+    /** Whether two byte ranges of two segments share memory (same off-heap memory, or the same heap array). */
+    private static boolean overlap(MemorySegment a, long aOff, long aLen, MemorySegment b, long bOff, long bLen) {
+        if (a.isNative() != b.isNative()) return false;
+        if (!a.isNative() && a.heapBase().orElse(null) != b.heapBase().orElse(null)) return false;
+        long as = a.address() + aOff, bs = b.address() + bOff;
+        return as < bs + bLen && bs < as + aLen;
     }
 
     // ---- warm-up ----

@@ -255,6 +255,47 @@ class PredictorTest {
         assertArrayEquals(Arrays.copyOf(reference, 10), heapOut);
     }
 
+    /** A byte offset near Long.MAX_VALUE must not wrap past the bounds check (it did: IndexOutOfBoundsException from the copy). */
+    @Test
+    void segmentOffsetsNearLongMaxAreRejectedByTheCheck() {
+        Predictor p = trainer.predictor();
+        MemorySegment in = MemorySegment.ofArray(Arrays.copyOf(digits.x(), 64)), out = MemorySegment.ofArray(new float[10]);
+        var e = assertThrows(IllegalArgumentException.class, () -> p.predict(in, Long.MAX_VALUE - 8, 1, out, 0));
+        assertTrue(e.getMessage().contains("input needs 64 floats"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> p.predict(in, 0, 1, out, Long.MAX_VALUE - 8));
+        assertTrue(e.getMessage().contains("output needs 10 floats"), e.getMessage());
+    }
+
+    /**
+     * Input and output ranges of one segment that overlap are rejected, as for arrays: over several chunks the
+     * first chunk's outputs would overwrite rows a later chunk still reads (40 rows, batch 32: rows 32..39).
+     */
+    @Test
+    void overlappingSegmentRangesAreRejected() {
+        Predictor p = trainer.predictor();
+        int rows = 40;
+        float[] both = new float[rows * 64 + rows * 10];
+        System.arraycopy(digits.x(), 0, both, 0, rows * 64);
+        MemorySegment seg = MemorySegment.ofArray(both);
+        long outAt = 4L * 32 * 64; // the outputs start where input row 32 is
+        var e = assertThrows(IllegalArgumentException.class, () -> p.predict(seg, 0, rows, seg, outAt));
+        assertTrue(e.getMessage().contains("overlaps"), e.getMessage());
+        float[] untouched = Arrays.copyOf(digits.x(), rows * 64);
+        assertArrayEquals(untouched, Arrays.copyOf(both, rows * 64));
+        // two slices of one off-heap segment
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment big = arena.allocate(4L * both.length);
+            MemorySegment.copy(both, 0, big, java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, 0, rows * 64);
+            MemorySegment a = big.asSlice(0, 4L * rows * 64), b = big.asSlice(outAt);
+            e = assertThrows(IllegalArgumentException.class, () -> p.predict(a, 0, rows, b, 0));
+            assertTrue(e.getMessage().contains("overlaps"), e.getMessage());
+            // disjoint ranges of one segment are fine and give the reference
+            p.predict(big, 0, rows, big, 4L * rows * 64);
+            float[] got = big.asSlice(4L * rows * 64).toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+            assertArrayEquals(Arrays.copyOf(reference, rows * 10), got);
+        }
+    }
+
     @Test
     void predictClassIsTheArgmax() {
         Predictor p = trainer.predictor();
