@@ -140,10 +140,10 @@ public final class DivergenceGuard {
             return false;
         }
         float lr = trainer.learningRate();
-        if (mode == Mode.STOP) throw exception(why, step, lr, "");
-        if (goodStep < 0) throw exception(why, step, lr, " (no good state to restore: the divergence came before the first snapshot)");
+        if (mode == Mode.STOP) throw forget(exception(why, step, lr, ""));
+        if (goodStep < 0) throw forget(exception(why, step, lr, " (no good state to restore: the divergence came before the first snapshot)"));
         if (backoffs >= maxBackoffs) {
-            throw exception(why, step, lr, String.format(Locale.ROOT, " (gave up after %d backoffs)", backoffs));
+            throw forget(exception(why, step, lr, String.format(Locale.ROOT, " (gave up after %d backoffs)", backoffs)));
         }
         restore();
         backoffs++;
@@ -155,6 +155,15 @@ public final class DivergenceGuard {
         messages.accept(lastMessage);
         count = 0; // forget the diverged losses; the reference levels stay
         return true;
+    }
+
+    /**
+     * The rejected step did not happen: its loss (already in the exception's history) leaves the window, so a
+     * caller who catches the exception and goes on is not flagged again by it, nor has a NaN poison the reference.
+     */
+    private DivergenceException forget(DivergenceException e) {
+        count--;
+        return e;
     }
 
     private void snapshot(long step) {

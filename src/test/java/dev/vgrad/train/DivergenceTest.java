@@ -61,6 +61,39 @@ class DivergenceTest {
         assertEquals(0, t.updates());
     }
 
+    /**
+     * A caller may catch the exception, repair the state (or lower the rate) and go on: the rejected step's loss
+     * must not stay in the guard's window. An infinite one flagged the next healthy steps as diverged; a NaN one
+     * made the lowest window mean NaN, which switched rise detection off for good.
+     */
+    @Test
+    void aCaughtDivergenceLeavesTheGuardAsBeforeTheRejectedStep() {
+        // lr 1e-4: s stays ~1, so every healthy loss is ~1
+        Trainer inf = line(1e-4f);
+        inf.divergence().setRise(3, 10);
+        for (int i = 0; i < 2; i++) inf.step(ONE, ZERO, 1);
+        float[] w = inf.param("fc.W"), b = inf.param("fc.b");
+        inf.setParam("fc.W", new float[] {3e38f});
+        inf.setParam("fc.b", new float[] {3e38f});
+        assertThrows(DivergenceException.class, () -> inf.step(ONE, ZERO, 1));
+        inf.setParam("fc.W", w);
+        inf.setParam("fc.b", b);
+        for (int i = 0; i < 5; i++) assertEquals(1, inf.step(ONE, ZERO, 1), 0.01, "healthy step " + i + " after the caught divergence");
+
+        Trainer nan = line(1e-4f);
+        nan.divergence().setRise(3, 10);
+        for (int i = 0; i < 2; i++) nan.step(ONE, ZERO, 1);
+        w = nan.param("fc.W");
+        nan.setParam("fc.W", new float[] {Float.NaN});
+        assertThrows(DivergenceException.class, () -> nan.step(ONE, ZERO, 1));
+        nan.setParam("fc.W", w);
+        for (int i = 0; i < 5; i++) nan.step(ONE, ZERO, 1);
+        nan.setParam("fc.W", new float[] {100f}); // loss ~1e4: the 3-step mean ~3,300 is far above 10 x 1
+        DivergenceException e = assertThrows(DivergenceException.class, () -> nan.step(ONE, ZERO, 1));
+        assertTrue(e.getMessage().contains("the mean loss of the last 3 steps"), e.getMessage());
+        assertEquals(7, e.step());
+    }
+
     @Test
     void offModeLetsTheLossRun() {
         Trainer t = line(1f);
