@@ -106,6 +106,8 @@ final class TrainCommand implements Callable<Integer> {
     static final String MODEL = "model.safetensors", CHECKPOINT = "checkpoint.safetensors", METRICS = "metrics.csv", CHART = "training.png";
     static final String LAYERS = "layers.csv", GRADIENTS = "gradients.png";
     static final String EPOCH = "vgrad.checkpoint.epoch", UPDATES = "vgrad.checkpoint.updates", HISTORY = "vgrad.checkpoint.metrics";
+    /** The learning rate the run had reached (lower than the settings' after a divergence backoff). */
+    static final String RATE = "vgrad.checkpoint.lr";
     static final String TEST_ACCURACY = "vgrad.test.accuracy", TEST_LOSS = "vgrad.test.loss";
 
     @Override
@@ -275,6 +277,7 @@ final class TrainCommand implements Callable<Integer> {
         Map<String, String> meta = new LinkedHashMap<>(s.toMetadata());
         meta.put(EPOCH, Integer.toString(epoch));
         meta.put(UPDATES, Long.toString(t.updates()));
+        meta.put(RATE, Float.toString(t.learningRate()));
         meta.put(HISTORY, MetricsCsv.format(history));
         float[][] st = t.optimizerState();
         Map<String, float[]> params = new LinkedHashMap<>();
@@ -296,10 +299,12 @@ final class TrainCommand implements Callable<Integer> {
         }
         try {
             t.setUpdates(Long.parseLong(cp.meta(UPDATES, "")));
+            String rate = cp.meta(RATE, null); // absent in checkpoints written before it was kept: the settings' rate
+            if (rate != null) t.setLearningRate(Float.parseFloat(rate));
             history.addAll(MetricsCsv.parse(cp.meta(HISTORY, "")));
             return Integer.parseInt(cp.meta(EPOCH, ""));
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("checkpoint: metadata " + UPDATES + "/" + EPOCH + "/" + HISTORY + " is malformed: " + e.getMessage());
+            throw new IllegalArgumentException("checkpoint: metadata " + UPDATES + "/" + EPOCH + "/" + HISTORY + "/" + RATE + " is malformed: " + e.getMessage());
         }
     }
 

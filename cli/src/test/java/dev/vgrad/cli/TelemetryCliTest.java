@@ -98,6 +98,34 @@ class TelemetryCliTest {
         assertTrue(Files.exists(out.resolve("model.safetensors")));
     }
 
+    /**
+     * A backoff halves the rate for the rest of the run: the checkpoint must keep the halved rate, or a resumed
+     * run starts its next epoch at the rate that diverged (and no longer equals the uninterrupted run).
+     */
+    @Test
+    void aResumedRunGoesOnAtTheRateABackoffLeft() throws Exception {
+        String[] common = {"--optimizer", "sgd", "--lr", "16", "--layers", "32", "--epochs", "2", "--no-progress", "--on-divergence", "backoff"};
+        Path straight = dir.resolve("straight"), stopped = dir.resolve("stopped");
+        Cli s = Cli.run(concat(common, "--out", straight.toString()));
+        assertEquals(0, s.code(), s::toString);
+        Cli first = Cli.run(concat(common, "--out", stopped.toString(), "--stop-after", "1"));
+        assertEquals(0, first.code(), first::toString);
+        assertTrue(first.out().contains("halved the learning rate 16.0 -> 8.00"), first.out());
+        Cli second = Cli.run("train", "--resume", "--no-progress", "--on-divergence", "backoff", "--out", stopped.toString());
+        assertEquals(0, second.code(), second::toString);
+        assertEquals(s.line("test loss"), second.line("test loss"));
+        assertTrue(java.util.Arrays.equals(Files.readAllBytes(straight.resolve("model.safetensors")),
+                Files.readAllBytes(stopped.resolve("model.safetensors"))), "the resumed run's model is the uninterrupted run's");
+    }
+
+    static String[] concat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length + 1);
+        r[0] = "train";
+        System.arraycopy(a, 0, r, 1, a.length);
+        System.arraycopy(b, 0, r, 1 + a.length, b.length);
+        return r;
+    }
+
     @Test
     void badDivergenceModeIsRejected() {
         Cli r = Cli.run("train", "--on-divergence", "maybe", "--out", dir.resolve("x").toString());
