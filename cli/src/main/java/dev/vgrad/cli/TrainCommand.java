@@ -155,6 +155,10 @@ final class TrainCommand implements Callable<Integer> {
         int done = 0;
         if (checkpoint != null) {
             done = restore(checkpoint, trainer, history);
+            if (done > s.epochs()) {
+                throw new IllegalArgumentException("--epochs " + s.epochs() + " is below the epochs already trained: the checkpoint was saved after epoch "
+                        + done + " (resume with --epochs " + done + " or more)");
+            }
             if (!checkpoint.graph().describe().equals(graph.describe())) {
                 throw new ModelFileException(dir.resolve(CHECKPOINT), "its graph differs from the one its settings build");
             }

@@ -149,6 +149,20 @@ class CliTest {
         assertEquals(column(sb, 1), column(sa, 1));
     }
 
+    /** --epochs on a resume below the epochs the checkpoint already holds cannot be honoured: a clear refusal, nothing written. */
+    @Test
+    void resumeWithFewerEpochsThanTheCheckpointHoldsIsRejected() throws Exception {
+        Path a = dir.resolve("fewer");
+        Cli first = Cli.run("train", "--out", a.toString(), "--epochs", "3", "--stop-after", "2", "--layers", "8", "--no-progress");
+        assertEquals(0, first.code(), first::toString);
+        byte[] checkpoint = Files.readAllBytes(a.resolve("checkpoint.safetensors"));
+        Cli r = Cli.run("train", "--out", a.toString(), "--resume", "--epochs", "1", "--no-progress");
+        assertEquals(Main.BAD_INPUT, r.code(), r::toString);
+        assertTrue(r.err().contains("--epochs 1") && r.err().contains("epoch 2"), r.err());
+        assertFalse(Files.exists(a.resolve("model.safetensors")), "no model claiming 1 epoch from 2 epochs of training");
+        assertArrayEquals(checkpoint, Files.readAllBytes(a.resolve("checkpoint.safetensors")));
+    }
+
     @Test
     void trainsOnAFolderOfIdxFilesAndOnCsv() throws Exception {
         Path idx = Files.createDirectories(dir.resolve("mnist-like"));
