@@ -173,7 +173,10 @@ public final class CsvData {
         raw.mark(2);
         int b0 = raw.read(), b1 = raw.read();
         raw.reset();
-        InputStream in = b0 == 0x1f && b1 == 0x8b ? new GZIPInputStream(raw, 1 << 16) : raw;
+        InputStream in = b0 == 0x1f && b1 == 0x8b ? new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16) : raw;
+        // a UTF-8 byte-order mark (spreadsheets' "CSV UTF-8") is not part of the first cell
+        in.mark(3);
+        if (in.read() != 0xEF || in.read() != 0xBB || in.read() != 0xBF) in.reset();
         return new InputStreamReader(in, StandardCharsets.UTF_8);
     }
 
