@@ -101,7 +101,7 @@ public final class Trainer {
     // ---- training ----
 
     /** One step on a full or partial batch of rows = labels.length. Returns the mean loss before the update. */
-    public double step(float[] x, int[] labels) { return step(x, labels, labels.length); }
+    public double step(float[] x, int[] labels) { return step(x, labels, labels == null ? plan.batch() : labels.length); }
 
     /** One step on the first {@code rows} rows of x and labels (rows <= the compiled batch). */
     public double step(float[] x, int[] labels, int rows) {

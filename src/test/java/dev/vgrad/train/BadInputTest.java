@@ -67,6 +67,10 @@ class BadInputTest {
         IllegalArgumentException lab = assertThrows(IllegalArgumentException.class, () -> t.step(good, new int[] {0, 3, 1, 1}));
         assertTrue(lab.getMessage().contains("label 3") && lab.getMessage().contains("row 1"), lab.getMessage());
 
+        // null labels: a clear message, not a NullPointerException from reading their length
+        IllegalArgumentException nul = assertThrows(IllegalArgumentException.class, () -> t.step(good, (int[]) null));
+        assertTrue(nul.getMessage().contains("labels") && nul.getMessage().contains("null"), nul.getMessage());
+
         IllegalArgumentException rows = assertThrows(IllegalArgumentException.class, () -> t.step(new float[15], new int[5]));
         assertTrue(rows.getMessage().contains("[1, 4]"), rows.getMessage());
 
