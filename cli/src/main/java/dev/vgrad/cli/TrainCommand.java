@@ -108,6 +108,8 @@ final class TrainCommand implements Callable<Integer> {
     static final String EPOCH = "vgrad.checkpoint.epoch", UPDATES = "vgrad.checkpoint.updates", HISTORY = "vgrad.checkpoint.metrics";
     /** The learning rate the run had reached (lower than the settings' after a divergence backoff). */
     static final String RATE = "vgrad.checkpoint.lr";
+    /** Steps run: more than the updates once a backoff has rewound them (telemetry and snapshots number steps). */
+    static final String STEPS = "vgrad.checkpoint.steps";
     static final String TEST_ACCURACY = "vgrad.test.accuracy", TEST_LOSS = "vgrad.test.loss";
 
     @Override
@@ -162,7 +164,6 @@ final class TrainCommand implements Callable<Integer> {
             if (!checkpoint.graph().describe().equals(graph.describe())) {
                 throw new ModelFileException(dir.resolve(CHECKPOINT), "its graph differs from the one its settings build");
             }
-            trainer.setSteps(trainer.updates()); // telemetry goes on numbering steps where the stopped run left off
         }
         // telemetry to layers.csv (rows of a resumed run kept), warnings and backoff notes printed between epochs' rows
         LayersCsv layers = new LayersCsv();
@@ -282,6 +283,7 @@ final class TrainCommand implements Callable<Integer> {
         meta.put(EPOCH, Integer.toString(epoch));
         meta.put(UPDATES, Long.toString(t.updates()));
         meta.put(RATE, Float.toString(t.learningRate()));
+        meta.put(STEPS, Long.toString(t.steps()));
         meta.put(HISTORY, MetricsCsv.format(history));
         float[][] st = t.optimizerState();
         Map<String, float[]> params = new LinkedHashMap<>();
@@ -305,10 +307,12 @@ final class TrainCommand implements Callable<Integer> {
             t.setUpdates(Long.parseLong(cp.meta(UPDATES, "")));
             String rate = cp.meta(RATE, null); // absent in checkpoints written before it was kept: the settings' rate
             if (rate != null) t.setLearningRate(Float.parseFloat(rate));
+            String steps = cp.meta(STEPS, null); // absent in older checkpoints: the updates, equal to the steps without backoffs
+            t.setSteps(steps != null ? Long.parseLong(steps) : t.updates());
             history.addAll(MetricsCsv.parse(cp.meta(HISTORY, "")));
             return Integer.parseInt(cp.meta(EPOCH, ""));
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("checkpoint: metadata " + UPDATES + "/" + EPOCH + "/" + HISTORY + "/" + RATE + " is malformed: " + e.getMessage());
+            throw new IllegalArgumentException("checkpoint: metadata " + UPDATES + "/" + EPOCH + "/" + HISTORY + "/" + RATE + "/" + STEPS + " is malformed: " + e.getMessage());
         }
     }
 

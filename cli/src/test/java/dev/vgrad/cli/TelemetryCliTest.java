@@ -116,6 +116,10 @@ class TelemetryCliTest {
         assertEquals(s.line("test loss"), second.line("test loss"));
         assertTrue(java.util.Arrays.equals(Files.readAllBytes(straight.resolve("model.safetensors")),
                 Files.readAllBytes(stopped.resolve("model.safetensors"))), "the resumed run's model is the uninterrupted run's");
+        // and telemetry goes on numbering steps as the uninterrupted run does (a backoff rewinds updates, not steps)
+        List<String> a = csv(straight.resolve("layers.csv")).stream().map(r -> r.get("step") + " " + r.get("epoch") + " " + r.get("layer")).toList();
+        List<String> b = csv(stopped.resolve("layers.csv")).stream().map(r -> r.get("step") + " " + r.get("epoch") + " " + r.get("layer")).toList();
+        assertEquals(a, b);
     }
 
     static String[] concat(String[] a, String... b) {
