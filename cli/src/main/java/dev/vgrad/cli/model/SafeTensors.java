@@ -49,6 +49,8 @@ public final class SafeTensors {
     /** The Rust reference implementation refuses headers larger than this; so do we. */
     public static final long MAX_HEADER = 100L * 1024 * 1024;
     public static final String METADATA = "__metadata__";
+    /** The most floats one tensor may hold: what a Java array can. */
+    static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
     /** dtypes the specification lists; vgrad reads and writes F32 only. */
     private static final Set<String> KNOWN_DTYPES = Set.of("BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "F16", "BF16",
@@ -280,6 +282,10 @@ public final class SafeTensors {
             if (count > dataLen / 4) {
                 throw new ModelFileException(file, "header: " + t + " shape " + clip(shape.toString()) + " needs more bytes than the " + dataLen + "-byte data section holds");
             }
+        }
+        if (count > MAX_ARRAY) { // only a file over 8 GiB gets here; the count becomes an int below
+            throw new ModelFileException(file, "header: " + t + " shape " + clip(shape.toString()) + " has " + count
+                    + " values, more values than a Java array holds (" + MAX_ARRAY + ")");
         }
         if (offsets == null || !offsets.isArray() || offsets.size() != 2) {
             throw new ModelFileException(file, "header: " + t + " needs data_offsets [begin, end]");

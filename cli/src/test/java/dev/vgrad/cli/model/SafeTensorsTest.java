@@ -134,4 +134,21 @@ class SafeTensorsTest {
         b.putLong(h.length).put(h);
         Files.write(f, b.array());
     }
+    /**
+     * A header may describe a tensor of more floats than a Java array holds in a file large enough to hold them
+     * (over 8 GiB): the count was cast to int, so 2^31 floats became a negative array size and 2^32 an empty tensor.
+     * Checked on the header alone (no 8 GiB file in a test).
+     */
+    @Test
+    void aTensorOfMoreThanAnArrayHoldsIsAModelFileFault() {
+        Path f = dir.resolve("huge.safetensors");
+        for (long count : new long[] {1L << 31, 1L << 32, (1L << 31) - 1}) {
+            String shape = count > Integer.MAX_VALUE ? (1 << 30) + "," + (count >> 30) : Long.toString(count); // dims < 2^31
+            String json = "{\"t\":{\"dtype\":\"F32\",\"shape\":[" + shape + "],\"data_offsets\":[0," + 4 * count + "]}}";
+            byte[] header = json.getBytes(StandardCharsets.UTF_8);
+            long dataLen = 4 * count;
+            ModelFileException e = assertThrows(ModelFileException.class, () -> SafeTensors.parseHeader(f, header, dataLen), json);
+            assertTrue(e.getMessage().contains("tensor 't'") && e.getMessage().contains("more values than"), e.getMessage());
+        }
+    }
 }
