@@ -278,8 +278,9 @@ public final class Compiler {
             }
             // arena: every distinct arena buffer in first-use order
             List<Buf> all = new ArrayList<>();
-            for (Buf b : values.values()) if (b.space == Space.ARENA && !all.contains(b)) all.add(b);
-            for (Buf b : grads.values()) if (b.space == Space.ARENA && !all.contains(b)) all.add(b);
+            java.util.Set<Buf> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            for (Buf b : values.values()) if (b.space == Space.ARENA && seen.add(b)) all.add(b);
+            for (Buf b : grads.values()) if (b.space == Space.ARENA && seen.add(b)) all.add(b);
             for (Buf b : all) {
                 if (b.first == Integer.MAX_VALUE) continue; // never used (e.g. a value only the loss's prediction side needs)
                 arena.add(b);

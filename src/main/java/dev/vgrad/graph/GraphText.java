@@ -30,6 +30,9 @@ import java.util.Map;
  * Names are escaped ({@code %XX} for whitespace, '%' and control characters) so each is one token.
  */
 public final class GraphText {
+    /** The most lines (about one per node) a decoded graph may have, so a hostile file cannot make compile run for hours. */
+    public static final int MAX_LINES = 20_000;
+
     private GraphText() {}
 
     /** The first line of every encoding. */
@@ -68,6 +71,10 @@ public final class GraphText {
     public static Graph decode(String text, int batch) {
         if (text == null) throw new GraphException("graph text: missing");
         String[] lines = text.split("\n", -1);
+        if (lines.length > MAX_LINES) {
+            throw new GraphException("graph text: " + lines.length + " lines, more than the " + MAX_LINES
+                    + " nodes a graph from a file may have (compile time grows with the square of the node count)");
+        }
         if (lines.length == 0 || !lines[0].strip().equals(HEADER)) {
             throw new GraphException("graph text line 1: expected '" + HEADER + "', got '" + shorten(lines.length == 0 ? "" : lines[0]) + "'");
         }

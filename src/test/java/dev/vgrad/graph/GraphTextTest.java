@@ -118,4 +118,11 @@ class GraphTextTest {
         for (String s : new String[] {"a b", "50%", "tab\there", "ünï", "x"}) assertEquals(s, GraphText.unesc(GraphText.esc(s)));
         assertEquals("a%20b", GraphText.esc("a b"));
     }
+
+    @Test
+    void aGraphTextWithMoreLinesThanTheLimitIsRejectedBeforeParsing() {
+        String text = "x\n".repeat(GraphText.MAX_LINES + 1);
+        GraphException e = assertThrows(GraphException.class, () -> GraphText.decode(text));
+        assertTrue(e.getMessage().contains("more than the " + GraphText.MAX_LINES), e.getMessage());
+    }
 }
