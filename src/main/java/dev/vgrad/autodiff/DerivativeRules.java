@@ -1,6 +1,5 @@
 package dev.vgrad.autodiff;
 
-import dev.vgrad.graph.Activation;
 import dev.vgrad.graph.Node;
 import dev.vgrad.graph.Op;
 import java.util.EnumMap;
@@ -77,7 +76,4 @@ public final class DerivativeRules {
         if (r == null) throw new IllegalStateException("no derivative rule for op " + op);
         return r;
     }
-
-    /** Activations whose derivative reads their input x rather than their output. */
-    public static boolean readsInput(Activation a) { return !a.derivativeFromOutput(); }
 }
