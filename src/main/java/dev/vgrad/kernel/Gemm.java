@@ -98,7 +98,7 @@ public final class Gemm {
         boolean shortK = !narrow && !accumulate && form != TN && k <= SHORT_K
                 && (long) k * ((n + NR - 1) / NR * NR) <= ws.packB.length;
         boolean direct = !narrow && !shortK && form != NT && m <= SMALL_M;
-        int mrb = !narrow ? MR : form == TN ? L : GemmNarrow.DOTS ? 8 : 2, nrb = narrow ? L : NR;
+        int mrb = !narrow ? MR : form == TN ? L : 8, nrb = narrow ? L : NR;
         // this part's rows [i0, i1) and columns [j0, j1), in whole register blocks
         int i0 = 0, i1 = m, j0 = 0, j1 = n;
         if (parts > 1) {
@@ -125,7 +125,7 @@ public final class Gemm {
             }
             return;
         }
-        if (narrow && (form == TN || GemmNarrow.DOTS)) {
+        if (narrow) {
             if (form == TN) {
                 // narrow C = Aᵀ·B: Cᵀ = Bᵀ·A by outer products of A's rows (nothing packed)
                 GemmNarrow.outer(m, n, k, a, aOff, b, bOff, c, cOff, accumulate, i0, i1, ws.tile);
@@ -141,34 +141,6 @@ public final class Gemm {
                 GemmNarrow.dots(n, k, a, aOff, bt, bt0, c, cOff, accumulate, i0, i1, ws.tile);
             }
             if (ep != null) ep.applyBlock(c, cOff, i0, 0, n, i1 - i0, n);
-            return;
-        }
-        if (narrow && form != TN) {
-            // narrow C, rows of A contiguous (species without 16 lanes): dot products 2 x 4 at a time
-            float[] bt = b;
-            int bt0 = bOff;
-            if (form == NN) {
-                packTransposed(n, k, b, bOff, ws.packB);
-                bt = ws.packB;
-                bt0 = 0;
-            }
-            for (int i = i0; i < i1; i += 2) {
-                int rows = Math.min(2, i1 - i);
-                int a0 = aOff + i * k, a1 = aOff + (i + rows - 1) * k;
-                for (int j = 0; j < n; j += 4) {
-                    int b1 = bt0 + Math.min(j + 1, n - 1) * k, b2 = bt0 + Math.min(j + 2, n - 1) * k, b3 = bt0 + Math.min(j + 3, n - 1) * k;
-                    GemmKernel.dot2x4(k, a, a0, a1, bt, bt0 + j * k, b1, b2, b3, ws.tile);
-                    // C (+)= the dot products (rows and columns past the edge were computed twice, stored once)
-                    for (int r = 0; r < rows; r++) {
-                        for (int q = 0; q < Math.min(4, n - j); q++) {
-                            int ci = cOff + (i + r) * n + j + q;
-                            float v = ws.tile[8 * L + r * 4 + q];
-                            c[ci] = accumulate ? c[ci] + v : v;
-                        }
-                    }
-                }
-                if (ep != null) ep.applyBlock(c, cOff, i, 0, n, rows, n);
-            }
             return;
         }
         if (shortK) {

@@ -32,7 +32,7 @@ final class GemmNarrow {
 
     private static final VectorSpecies<Float> S = GemmBlocking.S;
 
-    /** {@link #dots} needs 16 lanes (8 x 2 accumulators, one per lane of the reduced vector). */
+    /** {@link #dots}' 8-row blocks need 16 lanes (8 x 2 accumulators, one per lane of the reduced vector). */
     static final boolean DOTS = L == 16;
 
     // the transposing reduction: at level d (8, 4, 2, 1) lane i takes its own vector's lane i + lane (i ^ d)
@@ -58,32 +58,50 @@ final class GemmNarrow {
 
     /**
      * C[i, j] (+)= sum_p A[i, p] Bt[j, p] for i in [i0, i1), j < n: A (m x k) and Bt (n x k) row-major,
-     * both read in place. Blocks of 8 rows x 2 columns; rows and columns past the edge re-read the last
-     * valid one and are not stored. Each sum: lane-wise partials over whole vectors of k, the transposing
-     * tree, then the k tail in order. Needs {@link #DOTS}.
+     * both read in place. Blocks of 8 rows x 2 columns (with {@link #DOTS}), the last rows 2 x 4 at a time;
+     * columns past the edge re-read the last one and are not stored. Each sum: lane-wise partials over whole
+     * vectors of k, the lanes added in one fixed tree, then the k tail in order: the same bits for a row
+     * whichever block computes it, so a row's result does not depend on m (a served row equals its batch row).
      */
     static void dots(int n, int k, float[] a, int aOff, float[] bt, int btOff, float[] c, int cOff, boolean beta,
                      int i0, int i1, float[] tile) {
         int kv = S.loopBound(k);
-        for (int i = i0; i < i1; i += 8) {
-            int rows = Math.min(8, i1 - i);
-            int last = i + rows - 1;
+        int i = i0;
+        for (; DOTS && i + 8 <= i1; i += 8) {
             for (int j = 0; j < n; j += 2) {
                 int b0 = btOff + j * k, b1 = btOff + Math.min(j + 1, n - 1) * k;
                 // the kernel and the tree are separate methods: one holding both grows past C2's inlining budget,
                 // and a Vector API call left out of line boxes its vectors (allocates)
-                dots8x2(kv, k, a, aOff + i * k, aOff + last * k, bt, b0, b1, tile);
+                dots8x2(kv, k, a, aOff + i * k, aOff + (i + 7) * k, bt, b0, b1, tile);
                 reduce16(tile);
-                // C (+)= the sums plus their k tails, the valid rows and columns only
+                // C (+)= the sums plus their k tails
                 int cols = Math.min(2, n - j);
                 for (int l = 0; l < L; l++) {
                     int t = BITREV[l], r = t >> 1, q = t & 1;
-                    if (r >= rows || q >= cols) continue;
+                    if (q >= cols) continue;
                     float sum = tile[16 * L + l];
                     int ar = aOff + (i + r) * k, br = q == 0 ? b0 : b1;
                     for (int p = kv; p < k; p++) sum = Math.fma(a[ar + p], bt[br + p], sum);
                     int ci = cOff + (i + r) * n + j + q;
                     c[ci] = beta ? c[ci] + sum : sum;
+                }
+            }
+        }
+        // the last rows (all of them for batches under 8, or without 16 lanes): 2 rows x 4 columns at a time,
+        // each sum the same bits as above (the same partials; the rotation fold adds the lanes as the tree does)
+        for (; i < i1; i += 2) {
+            int rows = Math.min(2, i1 - i);
+            int a0 = aOff + i * k, a1 = aOff + (i + rows - 1) * k;
+            for (int j = 0; j < n; j += 4) {
+                int b1 = btOff + Math.min(j + 1, n - 1) * k, b2 = btOff + Math.min(j + 2, n - 1) * k, b3 = btOff + Math.min(j + 3, n - 1) * k;
+                GemmKernel.dot2x4(k, a, a0, a1, bt, btOff + j * k, b1, b2, b3, tile);
+                // C (+)= the dot products (rows and columns past the edge were computed twice, stored once)
+                for (int r = 0; r < rows; r++) {
+                    for (int q = 0; q < Math.min(4, n - j); q++) {
+                        int ci = cOff + (i + r) * n + j + q;
+                        float v = tile[8 * L + r * 4 + q];
+                        c[ci] = beta ? c[ci] + v : v;
+                    }
                 }
             }
         }

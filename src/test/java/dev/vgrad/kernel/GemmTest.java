@@ -153,6 +153,29 @@ class GemmTest {
     }
 
     @Test
+    void aNarrowRowHasTheSameBitsWhateverTheBatch() {
+        // a served row (m = 1) must equal the same row of a training batch: 8-row blocks and the 2-row edge
+        // path add each dot product in the same order
+        SplittableRandom r = new SplittableRandom(6);
+        for (int k : new int[] {1, L - 1, L, L + 1, 37, 256}) {
+            for (int n : new int[] {1, 3, 10, L}) {
+                int m = 21; // two 8-row blocks and a 5-row edge
+                float[] a = random(r, m * k), b = random(r, k * n), bt = random(r, n * k);
+                float[] all = new float[m * n], allT = new float[m * n];
+                Gemm.nn(m, n, k, a, 0, b, 0, all, 0, false);
+                Gemm.nt(m, n, k, a, 0, bt, 0, allT, 0, false);
+                for (int i = 0; i < m; i++) {
+                    float[] one = new float[n], oneT = new float[n];
+                    Gemm.nn(1, n, k, a, i * k, b, 0, one, 0, false);
+                    Gemm.nt(1, n, k, a, i * k, bt, 0, oneT, 0, false);
+                    assertArrayEquals(java.util.Arrays.copyOfRange(all, i * n, i * n + n), one, "nn row " + i + " k=" + k + " n=" + n);
+                    assertArrayEquals(java.util.Arrays.copyOfRange(allT, i * n, i * n + n), oneT, "nt row " + i + " k=" + k + " n=" + n);
+                }
+            }
+        }
+    }
+
+    @Test
     void sizesAcrossEveryBlockBoundaryMatchTheScalarTwin() {
         SplittableRandom r = new SplittableRandom(2);
         int kc = GemmBlocking.KC, mc = GemmBlocking.MC;
