@@ -5,6 +5,7 @@ import static dev.vgrad.kernel.GemmBlocking.MR;
 import static dev.vgrad.kernel.GemmBlocking.NR;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -225,8 +226,8 @@ final class GemmKernel {
                 // columns of A are contiguous (A is stored transposed, aRs == 1): mr floats per step of k
                 // (System.arraycopy: C2 copies a short constant length inline, with one masked vector move)
                 int src = aOff + (i0 + ir) * aRs + p0 * aCs;
-                if (mr == MR) {
-                    for (int p = 0; p < kc; p++) System.arraycopy(a, src + p * aCs, ap, base + p * MR, MR);
+                if (mr == MR && L >= MR) {
+                    packColumns(a, src, aCs, kc, ap, base);
                 } else {
                     for (int p = 0; p < kc; p++) System.arraycopy(a, src + p * aCs, ap, base + p * MR, mr);
                 }
@@ -236,6 +237,23 @@ final class GemmKernel {
                 for (int r = mr; r < MR; r++) ap[base + p * MR + r] = 0f;
             }
         }
+    }
+
+    /** A mask of the first MR lanes: one step of k of an A panel. */
+    private static final VectorMask<Float> FIRST_MR = S.indexInRange(0, Math.min(MR, L));
+
+    /**
+     * ap[base + p*MR + r] = a[src + p*aCs + r] for p < kc, r < MR: one full panel of a transposed A, one
+     * vector load and one masked store of MR lanes per step of k (the last steps by arraycopy, where a
+     * whole vector would read past the array).
+     */
+    private static void packColumns(float[] a, int src, int aCs, int kc, float[] ap, int base) {
+        int p = 0;
+        for (; p < kc && src + p * aCs + L <= a.length && base + p * MR + L <= ap.length; p++) {
+            FloatVector.fromArray(S, a, src + p * aCs).intoArray(ap, base + p * MR, FIRST_MR);
+        }
+        // tail
+        for (; p < kc; p++) System.arraycopy(a, src + p * aCs, ap, base + p * MR, MR);
     }
 
     /**
@@ -257,9 +275,16 @@ final class GemmKernel {
                     if (nr < nrb) java.util.Arrays.fill(bp, dst + nr, dst + nrb, 0f);
                 }
             } else {
-                // B is stored transposed (bRs == 1): each column is contiguous along k. In chunks of
-                // PACK_DEPTH rows of the panel, so the lines being written stay in L1 across the columns
-                for (int q0 = 0; q0 < kc; q0 += PACK_DEPTH) {
+                // B is stored transposed (bRs == 1): each column is contiguous along k. Whole 16 x 16 blocks
+                // are transposed in registers; the rest in chunks of PACK_DEPTH rows of the panel, so the lines
+                // being written stay in L1 across the columns
+                int q = 0;
+                if (L == 16 && nr == nrb && nrb % 16 == 0) {
+                    for (; q + 16 <= kc; q += 16) {
+                        for (int j = 0; j < nr; j += 16) transpose16(b, bOff + (j0 + jr + j) * bCs + p0 + q, bCs, bp, base + q * nrb + j, nrb);
+                    }
+                }
+                for (int q0 = q; q0 < kc; q0 += PACK_DEPTH) {
                     int q1 = Math.min(kc, q0 + PACK_DEPTH);
                     for (int j = 0; j < nr; j++) {
                         int src = bOff + (j0 + jr + j) * bCs + p0;
@@ -269,5 +294,62 @@ final class GemmKernel {
                 for (int p = 0; p < kc && nr < nrb; p++) java.util.Arrays.fill(bp, base + p * nrb + nr, base + (p + 1) * nrb, 0f);
             }
         }
+    }
+
+    /**
+     * d[o + l*ds + i] = a[s + i*ss + l] for i, l < 16: a 16 x 16 block transposed in registers (16 lanes only).
+     * Four stages; stage e (8, 4, 2, 1) swaps the e x e sub-blocks across the diagonal: rows i and i + e trade
+     * lanes l ^ e where bit e of l is set (a swap shuffle and a blend each).
+     */
+    static void transpose16(float[] a, int s, int ss, float[] d, int o, int ds) {
+        FloatVector r0 = FloatVector.fromArray(S, a, s), r1 = FloatVector.fromArray(S, a, s + ss);
+        FloatVector r2 = FloatVector.fromArray(S, a, s + 2 * ss), r3 = FloatVector.fromArray(S, a, s + 3 * ss);
+        FloatVector r4 = FloatVector.fromArray(S, a, s + 4 * ss), r5 = FloatVector.fromArray(S, a, s + 5 * ss);
+        FloatVector r6 = FloatVector.fromArray(S, a, s + 6 * ss), r7 = FloatVector.fromArray(S, a, s + 7 * ss);
+        FloatVector r8 = FloatVector.fromArray(S, a, s + 8 * ss), r9 = FloatVector.fromArray(S, a, s + 9 * ss);
+        FloatVector r10 = FloatVector.fromArray(S, a, s + 10 * ss), r11 = FloatVector.fromArray(S, a, s + 11 * ss);
+        FloatVector r12 = FloatVector.fromArray(S, a, s + 12 * ss), r13 = FloatVector.fromArray(S, a, s + 13 * ss);
+        FloatVector r14 = FloatVector.fromArray(S, a, s + 14 * ss), r15 = FloatVector.fromArray(S, a, s + 15 * ss);
+        FloatVector x, y;
+        // stage 8: rows i, i + 8
+        x = r0; y = r8; r0 = x.blend(y.rearrange(GemmNarrow.X8), GemmNarrow.M8); r8 = x.rearrange(GemmNarrow.X8).blend(y, GemmNarrow.M8);
+        x = r1; y = r9; r1 = x.blend(y.rearrange(GemmNarrow.X8), GemmNarrow.M8); r9 = x.rearrange(GemmNarrow.X8).blend(y, GemmNarrow.M8);
+        x = r2; y = r10; r2 = x.blend(y.rearrange(GemmNarrow.X8), GemmNarrow.M8); r10 = x.rearrange(GemmNarrow.X8).blend(y, GemmNarrow.M8);
+        x = r3; y = r11; r3 = x.blend(y.rearrange(GemmNarrow.X8), GemmNarrow.M8); r11 = x.rearrange(GemmNarrow.X8).blend(y, GemmNarrow.M8);
+        x = r4; y = r12; r4 = x.blend(y.rearrange(GemmNarrow.X8), GemmNarrow.M8); r12 = x.rearrange(GemmNarrow.X8).blend(y, GemmNarrow.M8);
+        x = r5; y = r13; r5 = x.blend(y.rearrange(GemmNarrow.X8), GemmNarrow.M8); r13 = x.rearrange(GemmNarrow.X8).blend(y, GemmNarrow.M8);
+        x = r6; y = r14; r6 = x.blend(y.rearrange(GemmNarrow.X8), GemmNarrow.M8); r14 = x.rearrange(GemmNarrow.X8).blend(y, GemmNarrow.M8);
+        x = r7; y = r15; r7 = x.blend(y.rearrange(GemmNarrow.X8), GemmNarrow.M8); r15 = x.rearrange(GemmNarrow.X8).blend(y, GemmNarrow.M8);
+        // stage 4
+        x = r0; y = r4; r0 = x.blend(y.rearrange(GemmNarrow.X4), GemmNarrow.M4); r4 = x.rearrange(GemmNarrow.X4).blend(y, GemmNarrow.M4);
+        x = r1; y = r5; r1 = x.blend(y.rearrange(GemmNarrow.X4), GemmNarrow.M4); r5 = x.rearrange(GemmNarrow.X4).blend(y, GemmNarrow.M4);
+        x = r2; y = r6; r2 = x.blend(y.rearrange(GemmNarrow.X4), GemmNarrow.M4); r6 = x.rearrange(GemmNarrow.X4).blend(y, GemmNarrow.M4);
+        x = r3; y = r7; r3 = x.blend(y.rearrange(GemmNarrow.X4), GemmNarrow.M4); r7 = x.rearrange(GemmNarrow.X4).blend(y, GemmNarrow.M4);
+        x = r8; y = r12; r8 = x.blend(y.rearrange(GemmNarrow.X4), GemmNarrow.M4); r12 = x.rearrange(GemmNarrow.X4).blend(y, GemmNarrow.M4);
+        x = r9; y = r13; r9 = x.blend(y.rearrange(GemmNarrow.X4), GemmNarrow.M4); r13 = x.rearrange(GemmNarrow.X4).blend(y, GemmNarrow.M4);
+        x = r10; y = r14; r10 = x.blend(y.rearrange(GemmNarrow.X4), GemmNarrow.M4); r14 = x.rearrange(GemmNarrow.X4).blend(y, GemmNarrow.M4);
+        x = r11; y = r15; r11 = x.blend(y.rearrange(GemmNarrow.X4), GemmNarrow.M4); r15 = x.rearrange(GemmNarrow.X4).blend(y, GemmNarrow.M4);
+        // stage 2
+        x = r0; y = r2; r0 = x.blend(y.rearrange(GemmNarrow.X2), GemmNarrow.M2); r2 = x.rearrange(GemmNarrow.X2).blend(y, GemmNarrow.M2);
+        x = r1; y = r3; r1 = x.blend(y.rearrange(GemmNarrow.X2), GemmNarrow.M2); r3 = x.rearrange(GemmNarrow.X2).blend(y, GemmNarrow.M2);
+        x = r4; y = r6; r4 = x.blend(y.rearrange(GemmNarrow.X2), GemmNarrow.M2); r6 = x.rearrange(GemmNarrow.X2).blend(y, GemmNarrow.M2);
+        x = r5; y = r7; r5 = x.blend(y.rearrange(GemmNarrow.X2), GemmNarrow.M2); r7 = x.rearrange(GemmNarrow.X2).blend(y, GemmNarrow.M2);
+        x = r8; y = r10; r8 = x.blend(y.rearrange(GemmNarrow.X2), GemmNarrow.M2); r10 = x.rearrange(GemmNarrow.X2).blend(y, GemmNarrow.M2);
+        x = r9; y = r11; r9 = x.blend(y.rearrange(GemmNarrow.X2), GemmNarrow.M2); r11 = x.rearrange(GemmNarrow.X2).blend(y, GemmNarrow.M2);
+        x = r12; y = r14; r12 = x.blend(y.rearrange(GemmNarrow.X2), GemmNarrow.M2); r14 = x.rearrange(GemmNarrow.X2).blend(y, GemmNarrow.M2);
+        x = r13; y = r15; r13 = x.blend(y.rearrange(GemmNarrow.X2), GemmNarrow.M2); r15 = x.rearrange(GemmNarrow.X2).blend(y, GemmNarrow.M2);
+        // stage 1
+        x = r0; y = r1; r0 = x.blend(y.rearrange(GemmNarrow.X1), GemmNarrow.M1); r1 = x.rearrange(GemmNarrow.X1).blend(y, GemmNarrow.M1);
+        x = r2; y = r3; r2 = x.blend(y.rearrange(GemmNarrow.X1), GemmNarrow.M1); r3 = x.rearrange(GemmNarrow.X1).blend(y, GemmNarrow.M1);
+        x = r4; y = r5; r4 = x.blend(y.rearrange(GemmNarrow.X1), GemmNarrow.M1); r5 = x.rearrange(GemmNarrow.X1).blend(y, GemmNarrow.M1);
+        x = r6; y = r7; r6 = x.blend(y.rearrange(GemmNarrow.X1), GemmNarrow.M1); r7 = x.rearrange(GemmNarrow.X1).blend(y, GemmNarrow.M1);
+        x = r8; y = r9; r8 = x.blend(y.rearrange(GemmNarrow.X1), GemmNarrow.M1); r9 = x.rearrange(GemmNarrow.X1).blend(y, GemmNarrow.M1);
+        x = r10; y = r11; r10 = x.blend(y.rearrange(GemmNarrow.X1), GemmNarrow.M1); r11 = x.rearrange(GemmNarrow.X1).blend(y, GemmNarrow.M1);
+        x = r12; y = r13; r12 = x.blend(y.rearrange(GemmNarrow.X1), GemmNarrow.M1); r13 = x.rearrange(GemmNarrow.X1).blend(y, GemmNarrow.M1);
+        x = r14; y = r15; r14 = x.blend(y.rearrange(GemmNarrow.X1), GemmNarrow.M1); r15 = x.rearrange(GemmNarrow.X1).blend(y, GemmNarrow.M1);
+        r0.intoArray(d, o); r1.intoArray(d, o + ds); r2.intoArray(d, o + 2 * ds); r3.intoArray(d, o + 3 * ds);
+        r4.intoArray(d, o + 4 * ds); r5.intoArray(d, o + 5 * ds); r6.intoArray(d, o + 6 * ds); r7.intoArray(d, o + 7 * ds);
+        r8.intoArray(d, o + 8 * ds); r9.intoArray(d, o + 9 * ds); r10.intoArray(d, o + 10 * ds); r11.intoArray(d, o + 11 * ds);
+        r12.intoArray(d, o + 12 * ds); r13.intoArray(d, o + 13 * ds); r14.intoArray(d, o + 14 * ds); r15.intoArray(d, o + 15 * ds);
     }
 }

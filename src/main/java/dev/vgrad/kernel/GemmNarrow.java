@@ -37,8 +37,8 @@ final class GemmNarrow {
 
     // the transposing reduction: at level d (8, 4, 2, 1) lane i takes its own vector's lane i + lane (i ^ d)
     // when (i & d) == 0, else the other vector's; masks pick "the other", shuffles swap lanes i and i ^ d
-    private static final VectorMask<Float> M8 = mask(8), M4 = mask(4), M2 = mask(2), M1 = mask(1);
-    private static final VectorShuffle<Float> X8 = swap(8), X4 = swap(4), X2 = swap(2), X1 = swap(1);
+    static final VectorMask<Float> M8 = mask(8), M4 = mask(4), M2 = mask(2), M1 = mask(1);
+    static final VectorShuffle<Float> X8 = swap(8), X4 = swap(4), X2 = swap(2), X1 = swap(1);
     /** Lane l of the reduced vector holds the sum of accumulator BITREV[l] (4-bit reversal). */
     private static final int[] BITREV = {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15};
 
