@@ -6,15 +6,16 @@ import static dev.vgrad.kernel.GemmBlocking.MC;
 import static dev.vgrad.kernel.GemmBlocking.MR;
 import static dev.vgrad.kernel.GemmBlocking.NC;
 import static dev.vgrad.kernel.GemmBlocking.NR;
+import static dev.vgrad.kernel.GemmBlocking.SHORT_K;
 import static dev.vgrad.kernel.GemmBlocking.SMALL_M;
 
 /**
  * Matrix products in the three forms backpropagation needs, BLIS-structured: macro loops block C's
  * columns by NC, the inner dimension by KC and C's rows by MC, pack the blocks of A and B into
  * contiguous panels ({@link GemmWorkspace}), and call one micro-kernel per register block
- * ({@link GemmKernel}). Two dedicated paths read A in place (no packing, A is streamed once): C at most
- * one vector wide (an output layer, n <= lanes) takes dot products of A's rows with Bᵀ's rows, 2 x 4
- * at a time, every lane busy (Aᵀ·B: a 12 x 1-vector block over B packed once); at most {@value GemmBlocking#SMALL_M} rows of A (batch 1-16, GEMV-like)
+ * ({@link GemmKernel}). Dedicated paths read A in place: C at most one vector wide (an output layer,
+ * n <= lanes) and an inner dimension of at most {@value GemmBlocking#SHORT_K} (its dx) take
+ * {@link GemmNarrow}'s kernels; at most {@value GemmBlocking#SMALL_M} rows of A (batch 1-16, GEMV-like)
  * with B in row-major (k, n) skip packing and read A and B in place.
  *
  * <p>All matrices are dense row-major with no padding; {@code accumulate} adds into C (beta = 1)
@@ -94,8 +95,10 @@ public final class Gemm {
         int bRs = form == NT ? 1 : n, bCs = form == NT ? k : 1;
         // the path depends on the whole problem only, never on the split (bitwise identical results)
         boolean narrow = n <= L;
-        boolean direct = !narrow && form != NT && m <= SMALL_M;
-        int mrb = narrow ? 12 : MR, nrb = narrow ? L : NR;
+        boolean shortK = !narrow && !accumulate && form != TN && k <= SHORT_K
+                && (long) k * ((n + NR - 1) / NR * NR) <= ws.packB.length;
+        boolean direct = !narrow && !shortK && form != NT && m <= SMALL_M;
+        int mrb = !narrow ? MR : form == TN ? L : GemmNarrow.DOTS ? 8 : 2, nrb = narrow ? L : NR;
         // this part's rows [i0, i1) and columns [j0, j1), in whole register blocks
         int i0 = 0, i1 = m, j0 = 0, j1 = n;
         if (parts > 1) {
@@ -122,14 +125,30 @@ public final class Gemm {
             }
             return;
         }
+        if (narrow && (form == TN || GemmNarrow.DOTS)) {
+            if (form == TN) {
+                // narrow C = Aᵀ·B: Cᵀ = Bᵀ·A by outer products of A's rows (nothing packed)
+                GemmNarrow.outer(m, n, k, a, aOff, b, bOff, c, cOff, accumulate, i0, i1, ws.tile);
+            } else {
+                // narrow C, rows of A contiguous: dot products with Bᵀ's rows (nt has Bᵀ in place, nn packs it)
+                float[] bt = b;
+                int bt0 = bOff;
+                if (form == NN) {
+                    packTransposed(n, k, b, bOff, ws.packB);
+                    bt = ws.packB;
+                    bt0 = 0;
+                }
+                GemmNarrow.dots(n, k, a, aOff, bt, bt0, c, cOff, accumulate, i0, i1, ws.tile);
+            }
+            if (ep != null) ep.applyBlock(c, cOff, i0, 0, n, i1 - i0, n);
+            return;
+        }
         if (narrow && form != TN) {
-            // narrow C, rows of A contiguous: dot products of A's rows with Bᵀ's rows (nt has Bᵀ in place)
+            // narrow C, rows of A contiguous (species without 16 lanes): dot products 2 x 4 at a time
             float[] bt = b;
             int bt0 = bOff;
             if (form == NN) {
-                for (int j = 0; j < n; j++) {
-                    for (int p = 0; p < k; p++) ws.packB[j * k + p] = b[bOff + p * n + j];
-                }
+                packTransposed(n, k, b, bOff, ws.packB);
                 bt = ws.packB;
                 bt0 = 0;
             }
@@ -152,14 +171,13 @@ public final class Gemm {
             }
             return;
         }
-        if (narrow) {
-            // narrow C, columns of A contiguous (tn): B packed once (k x L, zero-padded), A streamed by 12-row blocks
-            GemmKernel.packB(L, b, bOff, bRs, bCs, 0, k, 0, n, ws.packB);
-            for (int ir = i0; ir < i1; ir += 12) {
-                int mr = Math.min(12, i1 - ir);
-                GemmKernel.kernel12x1(k, a, aOff + ir * aRs, aRs, aCs, mr, ws.packB, 0, L, c, cOff, ir, 0, n, n, accumulate, ws.tile);
-                if (ep != null) ep.applyBlock(c, cOff, ir, 0, n, mr, n);
-            }
+        if (shortK) {
+            // a short inner dimension (an output layer's dx): B's columns [j0, j1) packed once, A in place,
+            // whole blocks stored straight into C
+            int ldb = (j1 - j0 + NR - 1) / NR * NR;
+            GemmKernel.packRows(form == NT, k, b, bOff, n, j0, j1, ldb, ws.packB);
+            GemmNarrow.shortK(n, k, a, aOff, ws.packB, ldb, c, cOff, i0, i1, j0, j1, ws.tile);
+            if (ep != null) ep.applyBlock(c, cOff, i0, j0, n, i1 - i0, j1 - j0);
             return;
         }
         if (direct) {
@@ -191,6 +209,13 @@ public final class Gemm {
                     }
                 }
             }
+        }
+    }
+
+    /** bt[j*k + p] = B[p, j] for j < n, p < k: B (k x n) row-major transposed, for the dot-product paths. */
+    private static void packTransposed(int n, int k, float[] b, int bOff, float[] bt) {
+        for (int j = 0; j < n; j++) {
+            for (int p = 0; p < k; p++) bt[j * k + p] = b[bOff + p * n + j];
         }
     }
 

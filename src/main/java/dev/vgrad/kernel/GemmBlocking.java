@@ -44,6 +44,11 @@ public final class GemmBlocking {
     static final int MC = clamp((int) (L2 / 2 / (4L * KC)) / MR * MR, MR, 1020);
     /** Columns of an N block: KC x NC floats of B in half of L3 (a multiple of NR). */
     static final int NC = clamp((int) (L3 / 2 / (4L * KC)) / NR * NR, NR, 4096 / NR * NR);
+    /**
+     * An inner dimension at most this short (an output layer's dx, k = classes) takes
+     * {@link GemmNarrow#shortK}: B packed once, A in place, no K blocking and no tile.
+     */
+    static final int SHORT_K = 32;
     /** At most this many rows take the unpacked (GEMV-like) path, reading A and B in place. */
     static final int SMALL_M = 16;
 

@@ -25,6 +25,8 @@ final class GemmKernel {
     private GemmKernel() {}
 
     private static final VectorSpecies<Float> S = GemmBlocking.S;
+    /** Panel rows packed per pass over a transposed B's columns (64 x NR floats: 8 KiB at 512-bit, in L1). */
+    private static final int PACK_DEPTH = 64;
     /** Lane rotations by 8, 4, 2, 1 for the dot products' lane sums (those as wide as the species unused). */
     private static final VectorShuffle<Float> R8 = rotation(8), R4 = rotation(4), R2 = rotation(2), R1 = rotation(1);
 
@@ -119,59 +121,6 @@ final class GemmKernel {
     }
 
     /**
-     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < mr, j < nr (a 12 x 1-vector block, for C at
-     * most one vector wide such as a 10-class output layer). B rows are L floats apart.
-     */
-    static void kernel12x1(int kc, float[] a, int aOff, int aRs, int aCs, int mr, float[] b, int bOff, int bRs,
-                           float[] c, int cOff, int i0, int j0, int ldc, int nr, boolean beta, float[] tile) {
-        int r1 = Math.min(1, mr - 1) * aRs, r2 = Math.min(2, mr - 1) * aRs, r3 = Math.min(3, mr - 1) * aRs;
-        int r4 = Math.min(4, mr - 1) * aRs, r5 = Math.min(5, mr - 1) * aRs, r6 = Math.min(6, mr - 1) * aRs;
-        int r7 = Math.min(7, mr - 1) * aRs, r8 = Math.min(8, mr - 1) * aRs, r9 = Math.min(9, mr - 1) * aRs;
-        int r10 = Math.min(10, mr - 1) * aRs, r11 = Math.min(11, mr - 1) * aRs;
-        // the accumulators start from C (beta = 1) or from 0, as in kernel6x2
-        startTile(beta, c, cOff, i0, j0, ldc, mr, nr, tile, L, 12);
-        FloatVector c0 = FloatVector.fromArray(S, tile, 0), c1 = FloatVector.fromArray(S, tile, L);
-        FloatVector c2 = FloatVector.fromArray(S, tile, 2 * L), c3 = FloatVector.fromArray(S, tile, 3 * L);
-        FloatVector c4 = FloatVector.fromArray(S, tile, 4 * L), c5 = FloatVector.fromArray(S, tile, 5 * L);
-        FloatVector c6 = FloatVector.fromArray(S, tile, 6 * L), c7 = FloatVector.fromArray(S, tile, 7 * L);
-        FloatVector c8 = FloatVector.fromArray(S, tile, 8 * L), c9 = FloatVector.fromArray(S, tile, 9 * L);
-        FloatVector c10 = FloatVector.fromArray(S, tile, 10 * L), c11 = FloatVector.fromArray(S, tile, 11 * L);
-        int ap = aOff, bp = bOff;
-        // one rank-1 update of the register block per step of k
-        for (int p = 0; p < kc; p++) {
-            FloatVector b0 = FloatVector.fromArray(S, b, bp);
-            c0 = b0.fma(FloatVector.broadcast(S, a[ap]), c0);
-            c1 = b0.fma(FloatVector.broadcast(S, a[ap + r1]), c1);
-            c2 = b0.fma(FloatVector.broadcast(S, a[ap + r2]), c2);
-            c3 = b0.fma(FloatVector.broadcast(S, a[ap + r3]), c3);
-            c4 = b0.fma(FloatVector.broadcast(S, a[ap + r4]), c4);
-            c5 = b0.fma(FloatVector.broadcast(S, a[ap + r5]), c5);
-            c6 = b0.fma(FloatVector.broadcast(S, a[ap + r6]), c6);
-            c7 = b0.fma(FloatVector.broadcast(S, a[ap + r7]), c7);
-            c8 = b0.fma(FloatVector.broadcast(S, a[ap + r8]), c8);
-            c9 = b0.fma(FloatVector.broadcast(S, a[ap + r9]), c9);
-            c10 = b0.fma(FloatVector.broadcast(S, a[ap + r10]), c10);
-            c11 = b0.fma(FloatVector.broadcast(S, a[ap + r11]), c11);
-            ap += aCs;
-            bp += bRs;
-        }
-        // spill the block to the L1 tile, then store it into C (edges) in one place
-        c0.intoArray(tile, 0);
-        c1.intoArray(tile, L);
-        c2.intoArray(tile, 2 * L);
-        c3.intoArray(tile, 3 * L);
-        c4.intoArray(tile, 4 * L);
-        c5.intoArray(tile, 5 * L);
-        c6.intoArray(tile, 6 * L);
-        c7.intoArray(tile, 7 * L);
-        c8.intoArray(tile, 8 * L);
-        c9.intoArray(tile, 9 * L);
-        c10.intoArray(tile, 10 * L);
-        c11.intoArray(tile, 11 * L);
-        writeBack(tile, L, mr, nr, c, cOff, i0, j0, ldc);
-    }
-
-    /**
      * out[r*4 + q] = sum_p A[r, p] Bt[q, p] for rows a0, a1 of A and rows b0..b3 of Bᵀ (all contiguous
      * along k): eight dot products for a C narrower than one vector, with every lane used. Lanes are
      * summed in a fixed order (the same bits in every JIT tier), the k tail last. Results land in
@@ -242,6 +191,23 @@ final class GemmKernel {
     }
 
     /**
+     * bp[p*ldb + (j - j0)] = B(p, j) for p < k, j in [j0, j1), zero up to ldb: whole rows of B's column range for
+     * {@link GemmNarrow#shortK}. B is (k x n) row-major, or with {@code transposed} (n x k) row-major (nt's B).
+     */
+    static void packRows(boolean transposed, int k, float[] b, int bOff, int n, int j0, int j1, int ldb, float[] bp) {
+        int w = j1 - j0;
+        for (int p = 0; p < k; p++) {
+            int dst = p * ldb;
+            if (transposed) {
+                for (int j = 0; j < w; j++) bp[dst + j] = b[bOff + (j0 + j) * k + p];
+            } else {
+                System.arraycopy(b, bOff + p * n + j0, bp, dst, w);
+            }
+            java.util.Arrays.fill(bp, dst + w, dst + ldb, 0f);
+        }
+    }
+
+    /**
      * Packs rows [i0, i0 + mc) x columns [p0, p0 + kc) of A into panels of MR rows:
      * ap[ir*kc + p*MR + r] = A(i0 + ir + r, p0 + p), zero past the last row.
      */
@@ -256,11 +222,13 @@ final class GemmKernel {
                     for (int p = 0; p < kc; p++) ap[base + p * MR + r] = a[src + p];
                 }
             } else {
-                // columns of A are contiguous (A is stored transposed, aRs == 1)
-                for (int p = 0; p < kc; p++) {
-                    int src = aOff + (i0 + ir) * aRs + (p0 + p) * aCs;
-                    int dst = base + p * MR;
-                    for (int r = 0; r < mr; r++) ap[dst + r] = a[src + r * aRs];
+                // columns of A are contiguous (A is stored transposed, aRs == 1): mr floats per step of k
+                // (System.arraycopy: C2 copies a short constant length inline, with one masked vector move)
+                int src = aOff + (i0 + ir) * aRs + p0 * aCs;
+                if (mr == MR) {
+                    for (int p = 0; p < kc; p++) System.arraycopy(a, src + p * aCs, ap, base + p * MR, MR);
+                } else {
+                    for (int p = 0; p < kc; p++) System.arraycopy(a, src + p * aCs, ap, base + p * MR, mr);
                 }
             }
             // zero rows past the edge
@@ -289,10 +257,14 @@ final class GemmKernel {
                     if (nr < nrb) java.util.Arrays.fill(bp, dst + nr, dst + nrb, 0f);
                 }
             } else {
-                // B is stored transposed (bRs == 1): each column is contiguous along k
-                for (int j = 0; j < nr; j++) {
-                    int src = bOff + (j0 + jr + j) * bCs + p0;
-                    for (int p = 0; p < kc; p++) bp[base + p * nrb + j] = b[src + p];
+                // B is stored transposed (bRs == 1): each column is contiguous along k. In chunks of
+                // PACK_DEPTH rows of the panel, so the lines being written stay in L1 across the columns
+                for (int q0 = 0; q0 < kc; q0 += PACK_DEPTH) {
+                    int q1 = Math.min(kc, q0 + PACK_DEPTH);
+                    for (int j = 0; j < nr; j++) {
+                        int src = bOff + (j0 + jr + j) * bCs + p0;
+                        for (int p = q0; p < q1; p++) bp[base + p * nrb + j] = b[src + p];
+                    }
                 }
                 for (int p = 0; p < kc && nr < nrb; p++) java.util.Arrays.fill(bp, base + p * nrb + nr, base + (p + 1) * nrb, 0f);
             }

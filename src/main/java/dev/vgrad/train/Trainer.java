@@ -7,7 +7,9 @@ import dev.vgrad.compile.Slot;
 import dev.vgrad.graph.Graph;
 import dev.vgrad.graph.Op;
 import dev.vgrad.kernel.Optimizers;
+import dev.vgrad.kernel.Simd;
 import dev.vgrad.runtime.Executor;
+import dev.vgrad.runtime.WorkerPool;
 import dev.vgrad.runtime.Predictor;
 
 /**
@@ -173,21 +175,41 @@ public final class Trainer {
         return loss;
     }
 
-    /** Applies the optimizer to the current gradients (one vectorized kernel over all parameters). */
+    /**
+     * Applies the optimizer to the current gradients: one vectorized kernel over all parameters, split over
+     * the executor's threads when there are at least {@value #PARALLEL_UPDATE} parameters per thread. The
+     * update is element-wise and the split points are whole vectors, so every element takes the same
+     * path and the result is bitwise the same for any thread count.
+     */
     public void update() {
         if (telemetry.observing()) {
             observedUpdate();
             return;
         }
-        int n = params.length;
         updates++;
+        int parts = Math.max(1, Math.min(executor.threads(), params.length / PARALLEL_UPDATE));
+        if (parts > 1) WorkerPool.common().run(updateTask, parts);
+        else updatePart(0, 1);
+    }
+
+    /** Parameters per thread below which the update stays on the calling thread (a dispatch costs about a microsecond). */
+    static final int PARALLEL_UPDATE = 1 << 15;
+
+    private final WorkerPool.Task updateTask = this::updatePart;
+
+    // the update of parameters [from, to): split points are multiples of the vector length
+    private void updatePart(int part, int parts) {
+        int n = params.length, lanes = Simd.LANES;
+        int from = part == 0 ? 0 : (int) ((long) n * part / parts) / lanes * lanes;
+        int to = part == parts - 1 ? n : (int) ((long) n * (part + 1) / parts) / lanes * lanes;
+        int len = to - from;
         switch (optimizer) {
-            case Optimizer.Sgd s -> Optimizers.sgd(n, grads, 0, s.learningRate(), s.momentum(), s.nesterov(), s.weightDecay(),
-                    state1, 0, params, 0);
-            case Optimizer.Adam a -> Optimizers.adam(n, grads, 0, a.learningRate(), a.beta1(), a.beta2(), a.eps(), a.weightDecay(), false,
-                    corr(a.beta1()), corr(a.beta2()), state1, 0, state2, 0, params, 0);
-            case Optimizer.AdamW a -> Optimizers.adam(n, grads, 0, a.learningRate(), a.beta1(), a.beta2(), a.eps(), a.weightDecay(), true,
-                    corr(a.beta1()), corr(a.beta2()), state1, 0, state2, 0, params, 0);
+            case Optimizer.Sgd s -> Optimizers.sgd(len, grads, from, s.learningRate(), s.momentum(), s.nesterov(), s.weightDecay(),
+                    state1, from, params, from);
+            case Optimizer.Adam a -> Optimizers.adam(len, grads, from, a.learningRate(), a.beta1(), a.beta2(), a.eps(), a.weightDecay(),
+                    false, corr(a.beta1()), corr(a.beta2()), state1, from, state2, from, params, from);
+            case Optimizer.AdamW a -> Optimizers.adam(len, grads, from, a.learningRate(), a.beta1(), a.beta2(), a.eps(), a.weightDecay(),
+                    true, corr(a.beta1()), corr(a.beta2()), state1, from, state2, from, params, from);
         }
     }
 

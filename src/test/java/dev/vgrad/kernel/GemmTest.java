@@ -112,6 +112,47 @@ class GemmTest {
     }
 
     @Test
+    void narrowAndShortKPathsGiveTheClosedForms() {
+        // exact small integers, worked by hand: every path of GemmNarrow, with row, column and k tails
+        int m = 9, n = 3, k = 18; // 9 rows: one 8-row block and a 1-row edge; k: one vector of 16 and a tail of 2
+        float[] ones = new float[m * k];
+        java.util.Arrays.fill(ones, 1f);
+        float[] b = new float[k * n], bt = new float[n * k];
+        for (int p = 0; p < k; p++) {
+            for (int j = 0; j < n; j++) {
+                b[p * n + j] = j + 1;
+                bt[j * k + p] = j + 1;
+            }
+        }
+        // nn and nt, narrow C: C[i, j] = sum_p 1 * (j + 1) = k (j + 1)
+        float[] c = new float[m * n], ct = new float[m * n];
+        Gemm.nn(m, n, k, ones, 0, b, 0, c, 0, false);
+        Gemm.nt(m, n, k, ones, 0, bt, 0, ct, 0, false);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                assertEquals(k * (j + 1), c[i * n + j], "nn C[" + i + "," + j + "]");
+                assertEquals(k * (j + 1), ct[i * n + j], "nt C[" + i + "," + j + "]");
+            }
+        }
+        // tn, narrow C (Aᵀ·B by outer products): A (k x mm) of ones, B[p, j] = p: C[i, j] = sum_p p = k(k-1)/2,
+        // plus the C it started from; mm = 4 vectors + 3 rows, so one 4-vector block, a full and a masked tail
+        int mm = 4 * L + L + 3;
+        float[] onesT = new float[k * mm], bp = new float[k * n], c2 = new float[mm * n];
+        java.util.Arrays.fill(onesT, 1f);
+        java.util.Arrays.fill(c2, 2f);
+        for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) bp[p * n + j] = p;
+        Gemm.tn(mm, n, k, onesT, 0, bp, 0, c2, 0, true);
+        for (int i = 0; i < mm * n; i++) assertEquals(2 + k * (k - 1) / 2, c2[i], "tn C element " + i);
+        // nt with a short k (an output layer's dx): A[i, p] = p, B[j, p] = 1 for 13 x 37 with k = 5: C = 0+1+2+3+4
+        int m3 = 13, n3 = 2 * L + 5, k3 = 5;
+        float[] a3 = new float[m3 * k3], b3 = new float[n3 * k3], c3 = new float[m3 * n3];
+        for (int i = 0; i < m3; i++) for (int p = 0; p < k3; p++) a3[i * k3 + p] = p;
+        java.util.Arrays.fill(b3, 1f);
+        Gemm.nt(m3, n3, k3, a3, 0, b3, 0, c3, 0, false);
+        for (int i = 0; i < m3 * n3; i++) assertEquals(10f, c3[i], "short-k nt C element " + i);
+    }
+
+    @Test
     void sizesAcrossEveryBlockBoundaryMatchTheScalarTwin() {
         SplittableRandom r = new SplittableRandom(2);
         int kc = GemmBlocking.KC, mc = GemmBlocking.MC;

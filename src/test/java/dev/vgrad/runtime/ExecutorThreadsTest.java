@@ -56,6 +56,37 @@ class ExecutorThreadsTest {
     }
 
     @Test
+    void theOptimizerUpdateSplitOverThreadsIsBitwiseTheSameForEveryOptimizer() {
+        // 300 x 301 + 301 x 7 parameters: more than 2^15 per thread, so the update itself is split (telemetry off:
+        // the observed update stays on one thread); Adam and momentum SGD carry state across steps
+        SplittableRandom r = new SplittableRandom(12);
+        float[] x = new float[8 * 300];
+        float[] y = new float[8 * 7];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
+        for (int i = 0; i < y.length; i++) y[i] = (float) r.nextDouble();
+        Optimizer[] optimizers = {new Optimizer.Adam(1e-3f), new Optimizer.AdamW(1e-3f),
+                new Optimizer.Sgd(0.01f, 0.9f, true, 1e-4f)};
+        for (Optimizer o : optimizers) {
+            float[] reference = null, refState = null;
+            for (int threads = 1; threads <= 3; threads++) {
+                GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
+                b.mse(b.dense("out", b.tanh(b.dense("fc", b.input("x", 8, 300), 301)), 7));
+                Trainer t = new Trainer(b.build(), o, 4);
+                t.telemetry().setInterval(0);
+                t.setThreads(threads);
+                for (int step = 0; step < 3; step++) t.step(x, y, 8);
+                if (reference == null) {
+                    reference = t.params().clone();
+                    refState = t.optimizerState()[0].clone();
+                } else {
+                    assertArrayEquals(reference, t.params(), o + ": parameters on " + threads + " threads");
+                    assertArrayEquals(refState, t.optimizerState()[0], o + ": optimizer state on " + threads + " threads");
+                }
+            }
+        }
+    }
+
+    @Test
     void poolRunsEveryPartOnceAndRethrowsFailures() {
         WorkerPool pool = WorkerPool.common();
         pool.ensureThreads(3);

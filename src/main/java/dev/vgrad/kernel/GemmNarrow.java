@@ -1,0 +1,307 @@
+package dev.vgrad.kernel;
+
+import static dev.vgrad.kernel.GemmBlocking.L;
+import static dev.vgrad.kernel.GemmBlocking.MR;
+import static dev.vgrad.kernel.GemmBlocking.NR;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * GEMM kernels for the thin shapes of an output layer, where the packed 6 x 2-vector block of
+ * {@link GemmKernel} wastes most of its work: C at most one vector wide (n = 10 classes) and a short inner
+ * dimension (k = 10, the output layer's dx). Each reads A in place.
+ *
+ * <ul>
+ *   <li>{@link #dots}: C = A·Bᵀ with Bᵀ's rows contiguous along k (nn packs them, nt has them): dot
+ *       products of 8 rows of A with 2 rows of Bᵀ at a time, every lane busy, the 16 lane sums reduced
+ *       together by a transposing tree (4 levels of blend, swap and add) instead of one by one.</li>
+ *   <li>{@link #outer}: C = Aᵀ·B (tn, the output layer's dW) computed as Cᵀ = Bᵀ·A: rows of A are
+ *       contiguous along C's rows, so each step of k is an outer product of 4 vectors of A's row p with 5
+ *       broadcast elements of B's row p; the 5 x 4-vector block is stored transposed. Nothing is packed.</li>
+ *   <li>{@link #shortK}: C = A·B with B packed (k x n, row-major) and k short: 6 x 2-vector blocks whose
+ *       accumulators start at 0 and are stored straight into C, without the tile of a K-blocked kernel.</li>
+ * </ul>
+ * Every element of C is summed in an order fixed by k alone (never by the row range a part computes), so
+ * splitting C's rows or columns over threads gives the same bits.
+ */
+final class GemmNarrow {
+    private GemmNarrow() {}
+
+    private static final VectorSpecies<Float> S = GemmBlocking.S;
+
+    /** {@link #dots} needs 16 lanes (8 x 2 accumulators, one per lane of the reduced vector). */
+    static final boolean DOTS = L == 16;
+
+    // the transposing reduction: at level d (8, 4, 2, 1) lane i takes its own vector's lane i + lane (i ^ d)
+    // when (i & d) == 0, else the other vector's; masks pick "the other", shuffles swap lanes i and i ^ d
+    private static final VectorMask<Float> M8 = mask(8), M4 = mask(4), M2 = mask(2), M1 = mask(1);
+    private static final VectorShuffle<Float> X8 = swap(8), X4 = swap(4), X2 = swap(2), X1 = swap(1);
+    /** Lane l of the reduced vector holds the sum of accumulator BITREV[l] (4-bit reversal). */
+    private static final int[] BITREV = {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15};
+
+    private static VectorMask<Float> mask(int d) {
+        if (!DOTS) return null;
+        boolean[] bits = new boolean[L];
+        for (int i = 0; i < L; i++) bits[i] = (i & d) != 0;
+        return VectorMask.fromArray(S, bits, 0);
+    }
+
+    private static VectorShuffle<Float> swap(int d) {
+        if (!DOTS) return null;
+        int[] idx = new int[L];
+        for (int i = 0; i < L; i++) idx[i] = i ^ d;
+        return VectorShuffle.fromArray(S, idx, 0);
+    }
+
+    /**
+     * C[i, j] (+)= sum_p A[i, p] Bt[j, p] for i in [i0, i1), j < n: A (m x k) and Bt (n x k) row-major,
+     * both read in place. Blocks of 8 rows x 2 columns; rows and columns past the edge re-read the last
+     * valid one and are not stored. Each sum: lane-wise partials over whole vectors of k, the transposing
+     * tree, then the k tail in order. Needs {@link #DOTS}.
+     */
+    static void dots(int n, int k, float[] a, int aOff, float[] bt, int btOff, float[] c, int cOff, boolean beta,
+                     int i0, int i1, float[] tile) {
+        int kv = S.loopBound(k);
+        for (int i = i0; i < i1; i += 8) {
+            int rows = Math.min(8, i1 - i);
+            int last = i + rows - 1;
+            for (int j = 0; j < n; j += 2) {
+                int b0 = btOff + j * k, b1 = btOff + Math.min(j + 1, n - 1) * k;
+                // the kernel and the tree are separate methods: one holding both grows past C2's inlining budget,
+                // and a Vector API call left out of line boxes its vectors (allocates)
+                dots8x2(kv, k, a, aOff + i * k, aOff + last * k, bt, b0, b1, tile);
+                reduce16(tile);
+                // C (+)= the sums plus their k tails, the valid rows and columns only
+                int cols = Math.min(2, n - j);
+                for (int l = 0; l < L; l++) {
+                    int t = BITREV[l], r = t >> 1, q = t & 1;
+                    if (r >= rows || q >= cols) continue;
+                    float sum = tile[16 * L + l];
+                    int ar = aOff + (i + r) * k, br = q == 0 ? b0 : b1;
+                    for (int p = kv; p < k; p++) sum = Math.fma(a[ar + p], bt[br + p], sum);
+                    int ci = cOff + (i + r) * n + j + q;
+                    c[ci] = beta ? c[ci] + sum : sum;
+                }
+            }
+        }
+    }
+
+    /**
+     * tile[(2r + q)*L + lane] = sum over p = lane, lane + L, ... < kv of A[r, p] Bt[q, p]: lane-wise partial
+     * dot products of rows a0 + r*k (r < 8, clamped to aLast) with rows b0, b1.
+     */
+    private static void dots8x2(int kv, int k, float[] a, int a0, int aLast, float[] bt, int b0, int b1, float[] tile) {
+        int a1 = Math.min(a0 + k, aLast), a2 = Math.min(a0 + 2 * k, aLast), a3 = Math.min(a0 + 3 * k, aLast);
+        int a4 = Math.min(a0 + 4 * k, aLast), a5 = Math.min(a0 + 5 * k, aLast), a6 = Math.min(a0 + 6 * k, aLast);
+        int a7 = Math.min(a0 + 7 * k, aLast);
+        FloatVector z = FloatVector.zero(S);
+        FloatVector v0 = z, v1 = z, v2 = z, v3 = z, v4 = z, v5 = z, v6 = z, v7 = z;
+        FloatVector v8 = z, v9 = z, v10 = z, v11 = z, v12 = z, v13 = z, v14 = z, v15 = z;
+        for (int p = 0; p < kv; p += L) {
+            FloatVector y0 = FloatVector.fromArray(S, bt, b0 + p), y1 = FloatVector.fromArray(S, bt, b1 + p);
+            FloatVector x = FloatVector.fromArray(S, a, a0 + p);
+            v0 = x.fma(y0, v0); v1 = x.fma(y1, v1);
+            x = FloatVector.fromArray(S, a, a1 + p);
+            v2 = x.fma(y0, v2); v3 = x.fma(y1, v3);
+            x = FloatVector.fromArray(S, a, a2 + p);
+            v4 = x.fma(y0, v4); v5 = x.fma(y1, v5);
+            x = FloatVector.fromArray(S, a, a3 + p);
+            v6 = x.fma(y0, v6); v7 = x.fma(y1, v7);
+            x = FloatVector.fromArray(S, a, a4 + p);
+            v8 = x.fma(y0, v8); v9 = x.fma(y1, v9);
+            x = FloatVector.fromArray(S, a, a5 + p);
+            v10 = x.fma(y0, v10); v11 = x.fma(y1, v11);
+            x = FloatVector.fromArray(S, a, a6 + p);
+            v12 = x.fma(y0, v12); v13 = x.fma(y1, v13);
+            x = FloatVector.fromArray(S, a, a7 + p);
+            v14 = x.fma(y0, v14); v15 = x.fma(y1, v15);
+        }
+        v0.intoArray(tile, 0); v1.intoArray(tile, L); v2.intoArray(tile, 2 * L); v3.intoArray(tile, 3 * L);
+        v4.intoArray(tile, 4 * L); v5.intoArray(tile, 5 * L); v6.intoArray(tile, 6 * L); v7.intoArray(tile, 7 * L);
+        v8.intoArray(tile, 8 * L); v9.intoArray(tile, 9 * L); v10.intoArray(tile, 10 * L); v11.intoArray(tile, 11 * L);
+        v12.intoArray(tile, 12 * L); v13.intoArray(tile, 13 * L); v14.intoArray(tile, 14 * L); v15.intoArray(tile, 15 * L);
+    }
+
+    /**
+     * tile[16L + l] = sum of the lanes of tile[t*L ..] with t = BITREV[l]: 16 lane sums at once by a
+     * transposing tree. Level d (8, 4, 2, 1) pairs vectors u, v: lane i becomes u[i] + u[i ^ d] where
+     * (i & d) == 0 and v[i] + v[i ^ d] elsewhere, halving the vectors and the lanes each covers.
+     */
+    private static void reduce16(float[] tile) {
+        FloatVector v0 = FloatVector.fromArray(S, tile, 0), v1 = FloatVector.fromArray(S, tile, L);
+        FloatVector v2 = FloatVector.fromArray(S, tile, 2 * L), v3 = FloatVector.fromArray(S, tile, 3 * L);
+        FloatVector v4 = FloatVector.fromArray(S, tile, 4 * L), v5 = FloatVector.fromArray(S, tile, 5 * L);
+        FloatVector v6 = FloatVector.fromArray(S, tile, 6 * L), v7 = FloatVector.fromArray(S, tile, 7 * L);
+        FloatVector v8 = FloatVector.fromArray(S, tile, 8 * L), v9 = FloatVector.fromArray(S, tile, 9 * L);
+        FloatVector v10 = FloatVector.fromArray(S, tile, 10 * L), v11 = FloatVector.fromArray(S, tile, 11 * L);
+        FloatVector v12 = FloatVector.fromArray(S, tile, 12 * L), v13 = FloatVector.fromArray(S, tile, 13 * L);
+        FloatVector v14 = FloatVector.fromArray(S, tile, 14 * L), v15 = FloatVector.fromArray(S, tile, 15 * L);
+        // level 8: pairs (v0, v1), (v2, v3), ... (written out: a vector passed to a helper C2 does not inline is boxed)
+        v0 = v0.blend(v1, M8).add(v1.blend(v0, M8).rearrange(X8));
+        v2 = v2.blend(v3, M8).add(v3.blend(v2, M8).rearrange(X8));
+        v4 = v4.blend(v5, M8).add(v5.blend(v4, M8).rearrange(X8));
+        v6 = v6.blend(v7, M8).add(v7.blend(v6, M8).rearrange(X8));
+        v8 = v8.blend(v9, M8).add(v9.blend(v8, M8).rearrange(X8));
+        v10 = v10.blend(v11, M8).add(v11.blend(v10, M8).rearrange(X8));
+        v12 = v12.blend(v13, M8).add(v13.blend(v12, M8).rearrange(X8));
+        v14 = v14.blend(v15, M8).add(v15.blend(v14, M8).rearrange(X8));
+        // level 4: (v0, v2), (v4, v6), ...
+        v0 = v0.blend(v2, M4).add(v2.blend(v0, M4).rearrange(X4));
+        v4 = v4.blend(v6, M4).add(v6.blend(v4, M4).rearrange(X4));
+        v8 = v8.blend(v10, M4).add(v10.blend(v8, M4).rearrange(X4));
+        v12 = v12.blend(v14, M4).add(v14.blend(v12, M4).rearrange(X4));
+        // level 2: (v0, v4), (v8, v12)
+        v0 = v0.blend(v4, M2).add(v4.blend(v0, M2).rearrange(X2));
+        v8 = v8.blend(v12, M2).add(v12.blend(v8, M2).rearrange(X2));
+        // level 1: lane l = the whole sum of vector BITREV[l]
+        v0.blend(v8, M1).add(v8.blend(v0, M1).rearrange(X1)).intoArray(tile, 16 * L);
+    }
+
+    /**
+     * C[i, j] (+)= sum_p A[p, i] B[p, j] for i in [i0, i1), j < n: A (k x m) and B (k x n) row-major, read
+     * in place. Cᵀ by blocks of 5 columns of C x 4 vectors of rows (a tail of 1-vector blocks, the last
+     * one masked); columns past n re-read the last one and are not stored.
+     */
+    static void outer(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean beta,
+                      int i0, int i1, float[] tile) {
+        for (int j = 0; j < n; j += 5) {
+            int cols = Math.min(5, n - j);
+            int j1 = Math.min(j + 1, n - 1), j2 = Math.min(j + 2, n - 1), j3 = Math.min(j + 3, n - 1), j4 = Math.min(j + 4, n - 1);
+            int i = i0;
+            for (; i + 4 * L <= i1; i += 4 * L) {
+                outer5x4(n, k, m, a, aOff + i, b, bOff, j, j1, j2, j3, j4, c, cOff, i, cols, beta, tile);
+            }
+            // tail: one vector of rows at a time, the last one masked
+            for (; i < i1; i += L) {
+                outer5x1(n, k, m, a, aOff + i, Math.min(L, i1 - i), b, bOff, j, j1, j2, j3, j4, c, cOff, i, cols, beta, tile);
+            }
+        }
+    }
+
+    // C[i + l, j + q] (+)= sum_p A[p, i + l] B[p, jq] for l < 4L, q < cols (columns j, j1..j4 of B)
+    private static void outer5x4(int n, int k, int m, float[] a, int aOff, float[] b, int bOff, int j, int j1, int j2, int j3,
+                                 int j4, float[] c, int cOff, int i, int cols, boolean beta, float[] tile) {
+        // the accumulators start from C (transposed into the tile) or from 0
+        startTransposed(beta, c, cOff, i, 4 * L, n, j, cols, tile);
+        FloatVector c00 = FloatVector.fromArray(S, tile, 0), c01 = FloatVector.fromArray(S, tile, L);
+        FloatVector c02 = FloatVector.fromArray(S, tile, 2 * L), c03 = FloatVector.fromArray(S, tile, 3 * L);
+        FloatVector c10 = FloatVector.fromArray(S, tile, 4 * L), c11 = FloatVector.fromArray(S, tile, 5 * L);
+        FloatVector c12 = FloatVector.fromArray(S, tile, 6 * L), c13 = FloatVector.fromArray(S, tile, 7 * L);
+        FloatVector c20 = FloatVector.fromArray(S, tile, 8 * L), c21 = FloatVector.fromArray(S, tile, 9 * L);
+        FloatVector c22 = FloatVector.fromArray(S, tile, 10 * L), c23 = FloatVector.fromArray(S, tile, 11 * L);
+        FloatVector c30 = FloatVector.fromArray(S, tile, 12 * L), c31 = FloatVector.fromArray(S, tile, 13 * L);
+        FloatVector c32 = FloatVector.fromArray(S, tile, 14 * L), c33 = FloatVector.fromArray(S, tile, 15 * L);
+        FloatVector c40 = FloatVector.fromArray(S, tile, 16 * L), c41 = FloatVector.fromArray(S, tile, 17 * L);
+        FloatVector c42 = FloatVector.fromArray(S, tile, 18 * L), c43 = FloatVector.fromArray(S, tile, 19 * L);
+        // one outer product per step of k: row p of A (4 vectors) times 5 elements of row p of B
+        for (int p = 0, ap = aOff, bp = bOff; p < k; p++, ap += m, bp += n) {
+            FloatVector x0 = FloatVector.fromArray(S, a, ap), x1 = FloatVector.fromArray(S, a, ap + L);
+            FloatVector x2 = FloatVector.fromArray(S, a, ap + 2 * L), x3 = FloatVector.fromArray(S, a, ap + 3 * L);
+            FloatVector y = FloatVector.broadcast(S, b[bp + j]);
+            c00 = x0.fma(y, c00); c01 = x1.fma(y, c01); c02 = x2.fma(y, c02); c03 = x3.fma(y, c03);
+            y = FloatVector.broadcast(S, b[bp + j1]);
+            c10 = x0.fma(y, c10); c11 = x1.fma(y, c11); c12 = x2.fma(y, c12); c13 = x3.fma(y, c13);
+            y = FloatVector.broadcast(S, b[bp + j2]);
+            c20 = x0.fma(y, c20); c21 = x1.fma(y, c21); c22 = x2.fma(y, c22); c23 = x3.fma(y, c23);
+            y = FloatVector.broadcast(S, b[bp + j3]);
+            c30 = x0.fma(y, c30); c31 = x1.fma(y, c31); c32 = x2.fma(y, c32); c33 = x3.fma(y, c33);
+            y = FloatVector.broadcast(S, b[bp + j4]);
+            c40 = x0.fma(y, c40); c41 = x1.fma(y, c41); c42 = x2.fma(y, c42); c43 = x3.fma(y, c43);
+        }
+        // spill Cᵀ's block to the tile (row q of the tile = column j + q of C), then store it transposed
+        c00.intoArray(tile, 0); c01.intoArray(tile, L); c02.intoArray(tile, 2 * L); c03.intoArray(tile, 3 * L);
+        c10.intoArray(tile, 4 * L); c11.intoArray(tile, 5 * L); c12.intoArray(tile, 6 * L); c13.intoArray(tile, 7 * L);
+        c20.intoArray(tile, 8 * L); c21.intoArray(tile, 9 * L); c22.intoArray(tile, 10 * L); c23.intoArray(tile, 11 * L);
+        c30.intoArray(tile, 12 * L); c31.intoArray(tile, 13 * L); c32.intoArray(tile, 14 * L); c33.intoArray(tile, 15 * L);
+        c40.intoArray(tile, 16 * L); c41.intoArray(tile, 17 * L); c42.intoArray(tile, 18 * L); c43.intoArray(tile, 19 * L);
+        storeTransposed(tile, 4 * L, 4 * L, c, cOff, i, n, j, cols);
+    }
+
+    // C[i + l, j + q] (+)= sum_p A[p, i + l] B[p, jq] for l < rows <= L, q < cols
+    private static void outer5x1(int n, int k, int m, float[] a, int aOff, int rows, float[] b, int bOff, int j, int j1, int j2,
+                                 int j3, int j4, float[] c, int cOff, int i, int cols, boolean beta, float[] tile) {
+        VectorMask<Float> in = S.indexInRange(0, rows);
+        startTransposed(beta, c, cOff, i, rows, n, j, cols, tile);
+        FloatVector c0 = FloatVector.fromArray(S, tile, 0), c1 = FloatVector.fromArray(S, tile, 4 * L);
+        FloatVector c2 = FloatVector.fromArray(S, tile, 8 * L), c3 = FloatVector.fromArray(S, tile, 12 * L);
+        FloatVector c4 = FloatVector.fromArray(S, tile, 16 * L);
+        for (int p = 0, ap = aOff, bp = bOff; p < k; p++, ap += m, bp += n) {
+            FloatVector x = FloatVector.fromArray(S, a, ap, in);
+            c0 = x.fma(FloatVector.broadcast(S, b[bp + j]), c0);
+            c1 = x.fma(FloatVector.broadcast(S, b[bp + j1]), c1);
+            c2 = x.fma(FloatVector.broadcast(S, b[bp + j2]), c2);
+            c3 = x.fma(FloatVector.broadcast(S, b[bp + j3]), c3);
+            c4 = x.fma(FloatVector.broadcast(S, b[bp + j4]), c4);
+        }
+        c0.intoArray(tile, 0); c1.intoArray(tile, 4 * L); c2.intoArray(tile, 8 * L); c3.intoArray(tile, 12 * L); c4.intoArray(tile, 16 * L);
+        storeTransposed(tile, 4 * L, rows, c, cOff, i, n, j, cols);
+    }
+
+    /** tile[q*tw + l] = beta ? C[i + l, j + q] : 0 for l < rows, q < 5 (columns past cols are never stored). */
+    private static void startTransposed(boolean beta, float[] c, int cOff, int i, int rows, int n, int j, int cols, float[] tile) {
+        if (!beta) {
+            java.util.Arrays.fill(tile, 0, 20 * L, 0f);
+            return;
+        }
+        for (int q = 0; q < cols; q++) {
+            for (int l = 0; l < rows; l++) tile[q * 4 * L + l] = c[cOff + (i + l) * n + j + q];
+        }
+    }
+
+    /** C[i + l, j + q] = tile[q*tw + l] for l < rows, q < cols: a block of Cᵀ stored into C. */
+    private static void storeTransposed(float[] tile, int tw, int rows, float[] c, int cOff, int i, int n, int j, int cols) {
+        for (int l = 0; l < rows; l++) {
+            int ci = cOff + (i + l) * n + j;
+            for (int q = 0; q < cols; q++) c[ci + q] = tile[q * tw + l];
+        }
+    }
+
+    /**
+     * C[i, j] = sum_p A[i, p] Bp[p, j] for i in [i0, i1), j in [j0, j1): A (m x k) row-major in place, Bp
+     * (k x n) row-major (packed, rows {@code ldb} floats apart, column j at Bp offset j - j0). Full 6 x
+     * 2-vector blocks start at 0 and store straight into C; edge blocks go through
+     * {@link GemmKernel#kernel6x2}'s tile. Overwrites C (beta = 0).
+     */
+    static void shortK(int n, int k, float[] a, int aOff, float[] bp, int ldb, float[] c, int cOff, int i0, int i1, int j0, int j1,
+                       float[] tile) {
+        for (int jr = j0; jr < j1; jr += NR) {
+            int nr = Math.min(NR, j1 - jr);
+            int b0 = jr - j0;
+            for (int ir = i0; ir < i1; ir += MR) {
+                int mr = Math.min(MR, i1 - ir);
+                if (mr < MR || nr < NR) {
+                    GemmKernel.kernel6x2(k, a, aOff + ir * k, k, 1, mr, bp, b0, ldb, c, cOff, ir, jr, n, nr, false, tile);
+                    continue;
+                }
+                int a0 = aOff + ir * k;
+                FloatVector z = FloatVector.zero(S);
+                FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+                for (int p = 0, bq = b0; p < k; p++, bq += ldb) {
+                    FloatVector y0 = FloatVector.fromArray(S, bp, bq), y1 = FloatVector.fromArray(S, bp, bq + L);
+                    FloatVector x = FloatVector.broadcast(S, a[a0 + p]);
+                    c00 = y0.fma(x, c00); c01 = y1.fma(x, c01);
+                    x = FloatVector.broadcast(S, a[a0 + k + p]);
+                    c10 = y0.fma(x, c10); c11 = y1.fma(x, c11);
+                    x = FloatVector.broadcast(S, a[a0 + 2 * k + p]);
+                    c20 = y0.fma(x, c20); c21 = y1.fma(x, c21);
+                    x = FloatVector.broadcast(S, a[a0 + 3 * k + p]);
+                    c30 = y0.fma(x, c30); c31 = y1.fma(x, c31);
+                    x = FloatVector.broadcast(S, a[a0 + 4 * k + p]);
+                    c40 = y0.fma(x, c40); c41 = y1.fma(x, c41);
+                    x = FloatVector.broadcast(S, a[a0 + 5 * k + p]);
+                    c50 = y0.fma(x, c50); c51 = y1.fma(x, c51);
+                }
+                int ci = cOff + ir * n + jr;
+                c00.intoArray(c, ci); c01.intoArray(c, ci + L);
+                c10.intoArray(c, ci + n); c11.intoArray(c, ci + n + L);
+                c20.intoArray(c, ci + 2 * n); c21.intoArray(c, ci + 2 * n + L);
+                c30.intoArray(c, ci + 3 * n); c31.intoArray(c, ci + 3 * n + L);
+                c40.intoArray(c, ci + 4 * n); c41.intoArray(c, ci + 4 * n + L);
+                c50.intoArray(c, ci + 5 * n); c51.intoArray(c, ci + 5 * n + L);
+            }
+        }
+    }
+}
