@@ -164,12 +164,14 @@ public final class Trainer {
         // divergence: checked before anything is updated; a backoff restored an earlier state, so run the batch again
         retry = divergence.check(loss, steps);
         if (retry) return loss;
-        boolean sample = telemetry.begin(steps);
+        long step = steps;
+        boolean sample = telemetry.begin(step);
         if (sample) telemetry.activations(arena, rows);
         executor.backward(rows);
         update();
-        if (sample) telemetry.finish(steps);
+        // the update is applied, so the step counts before telemetry calls out: a listener that throws cannot leave it behind
         steps++;
+        if (sample) telemetry.finish(step);
         return loss;
     }
 
@@ -319,12 +321,20 @@ public final class Trainer {
     /** A copy of dL/d{@code name} from the last backward pass. */
     public float[] grad(String name) { return copy(plan.param(name), grads); }
 
-    /** Overwrites parameter {@code name}; the length must match its shape. */
+    /** Overwrites parameter {@code name}; the length must match its shape and every value be finite (else it is unchanged). */
     public void setParam(String name, float[] values) {
         Slot s = plan.param(name);
         if (values == null || values.length != s.size()) {
             throw new IllegalArgumentException("parameter '" + name + "' " + s.shape() + " needs " + s.size() + " floats, got "
                     + (values == null ? "null" : values.length));
+        }
+        int cols = s.shape().cols();
+        for (int i = 0; i < values.length; i++) {
+            float v = values[i];
+            if (!Float.isFinite(v)) {
+                throw new IllegalArgumentException("parameter '" + name + "' " + s.shape() + " has a non-finite value " + v + " at index " + i
+                        + " (row " + (i / cols) + ", column " + (i % cols) + ")");
+            }
         }
         System.arraycopy(values, 0, params, s.offset(), s.size());
     }

@@ -83,4 +83,29 @@ class BadInputTest {
         // and the trainer still works
         t.step(good, labels);
     }
+
+    /** setParam took NaN and infinity as they came: the next step's loss was NaN. Now refused, naming the parameter and index. */
+    @Test
+    void setParamRefusesNonFiniteValuesAndKeepsTheParameter() {
+        Trainer t = trainer();
+        float[] before = t.param("fc1.W"); // (3, 5)
+        float[] nan = new float[15];
+        for (int i = 0; i < nan.length; i++) nan[i] = i;
+        nan[7] = Float.NaN; // row 1, column 2
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.setParam("fc1.W", nan));
+        assertTrue(e.getMessage().contains("parameter 'fc1.W'") && e.getMessage().contains("NaN") && e.getMessage().contains("index 7")
+                && e.getMessage().contains("row 1, column 2"), e.getMessage());
+        assertArrayEquals(before, t.param("fc1.W"), "a refused setParam leaves the parameter as it was");
+
+        float[] bias = t.param("out.b"); // (1, 3)
+        for (float bad : new float[] {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            IllegalArgumentException f = assertThrows(IllegalArgumentException.class, () -> t.setParam("out.b", new float[] {0, 0, bad}));
+            assertTrue(f.getMessage().contains("parameter 'out.b'") && f.getMessage().contains("Infinity") && f.getMessage().contains("index 2"),
+                    f.getMessage());
+        }
+        assertArrayEquals(bias, t.param("out.b"));
+        // finite extremes are taken
+        t.setParam("out.b", new float[] {Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE});
+        assertArrayEquals(new float[] {Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE}, t.param("out.b"));
+    }
 }

@@ -163,6 +163,43 @@ class TelemetryTest {
         assertEquals(3, sampled.size());
     }
 
+    /**
+     * A listener that throws on a sampled step: the update was applied, so the step counts (it did not: steps lagged
+     * updates by one, and the next step was sampled again under the same number); the exception still reaches the caller.
+     */
+    @Test
+    void aThrowingListenerStillCountsTheStepItsUpdateApplied() {
+        Trainer t = new Trainer(mlp(ROWS), new Optimizer.Adam(0.01f), 3);
+        Trainer quiet = new Trainer(mlp(ROWS), new Optimizer.Adam(0.01f), 3);
+        t.telemetry().setInterval(2);
+        quiet.telemetry().setInterval(2);
+        List<Long> sampled = new ArrayList<>();
+        t.telemetry().setListener((tel, step) -> {
+            sampled.add(step);
+            if (step == 2) throw new IllegalStateException("listener failed at step " + step);
+        });
+        float[] x = data(ROWS * IN, 4);
+        int[] y = labels(ROWS);
+        for (int i = 0; i < 2; i++) t.step(x, y);
+        for (int i = 0; i < 3; i++) quiet.step(x, y);
+        float[] before = t.params().clone();
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> t.step(x, y));
+        assertEquals("listener failed at step 2", e.getMessage());
+        assertEquals(3, t.updates());
+        assertEquals(3, t.steps(), "the update of step 2 was applied: the step is counted");
+        assertTrue(!java.util.Arrays.equals(before, t.params()), "the parameters were updated");
+        assertArrayEquals(quiet.params(), t.params(), "the same state as a run whose listener did not throw");
+        assertEquals(2, t.telemetry().lastStep());
+        // training goes on, numbering steps as before: step 3 is not sampled, step 4 is
+        for (int i = 0; i < 2; i++) {
+            t.step(x, y);
+            quiet.step(x, y);
+        }
+        assertEquals(List.of(0L, 2L, 4L), sampled);
+        assertEquals(5, t.steps());
+        assertArrayEquals(quiet.params(), t.params());
+    }
+
     @Test
     void telemetryDoesNotChangeTraining() {
         // the observed update is the same arithmetic, tensor by tensor: parameters end bitwise equal

@@ -156,13 +156,13 @@ final class TrainCommand implements Callable<Integer> {
         List<Epoch> history = new ArrayList<>();
         int done = 0;
         if (checkpoint != null) {
-            done = restore(checkpoint, trainer, history);
+            if (!checkpoint.graph().describe().equals(graph.describe())) {
+                throw new ModelFileException(dir.resolve(CHECKPOINT), "its graph differs from the one its settings build");
+            }
+            done = restore(dir.resolve(CHECKPOINT), checkpoint, trainer, history);
             if (done > s.epochs()) {
                 throw new IllegalArgumentException("--epochs " + s.epochs() + " is below the epochs already trained: the checkpoint was saved after epoch "
                         + done + " (resume with --epochs " + done + " or more)");
-            }
-            if (!checkpoint.graph().describe().equals(graph.describe())) {
-                throw new ModelFileException(dir.resolve(CHECKPOINT), "its graph differs from the one its settings build");
             }
         }
         // telemetry to layers.csv (rows of a resumed run kept), warnings and backoff notes printed between epochs' rows
@@ -293,27 +293,53 @@ final class TrainCommand implements Callable<Integer> {
                 new SafeTensors.Tensor("optimizer.state2", new int[] {st[1].length}, st[1])));
     }
 
-    static int restore(ModelFile cp, Trainer t, List<Epoch> history) {
-        cp.copyInto(t);
+    /**
+     * Puts a checkpoint's parameters, optimizer state, counters, rate and history into {@code t} and {@code history}; returns
+     * the epochs done. Everything is checked first (a fault: {@link ModelFileException} naming {@code file}), so a refused
+     * checkpoint leaves the trainer and history as they were.
+     */
+    static int restore(Path file, ModelFile cp, Trainer t, List<Epoch> history) {
         float[][] st = t.optimizerState();
+        float[][] saved = new float[2][];
         for (int i = 0; i < 2; i++) {
-            float[] v = cp.tensors().get("optimizer.state" + (i + 1));
+            String name = "optimizer.state" + (i + 1);
+            float[] v = cp.tensors().get(name);
             if (v == null || v.length != st[i].length) {
-                throw new IllegalArgumentException("checkpoint: optimizer.state" + (i + 1) + " is missing or has the wrong size");
+                throw new ModelFileException(file, "tensor '" + name + "' is " + (v == null ? "missing" : "of " + v.length + " floats")
+                        + ": the optimizer state needs " + st[i].length);
             }
-            System.arraycopy(v, 0, st[i], 0, v.length);
+            // ModelFile.loadWithExtras checks this too; a ModelFile built in memory has not been through it
+            for (int j = 0; j < v.length; j++) {
+                if (!Float.isFinite(v[j])) throw new ModelFileException(file, "tensor '" + name + "' has a non-finite value " + v[j] + " at element " + j);
+            }
+            saved[i] = v;
         }
+        long updates, steps;
+        float rate;
+        int epoch;
+        List<Epoch> epochs;
         try {
-            t.setUpdates(Long.parseLong(cp.meta(UPDATES, "")));
-            String rate = cp.meta(RATE, null); // absent in checkpoints written before it was kept: the settings' rate
-            if (rate != null) t.setLearningRate(Float.parseFloat(rate));
-            String steps = cp.meta(STEPS, null); // absent in older checkpoints: the updates, equal to the steps without backoffs
-            t.setSteps(steps != null ? Long.parseLong(steps) : t.updates());
-            history.addAll(MetricsCsv.parse(cp.meta(HISTORY, "")));
-            return Integer.parseInt(cp.meta(EPOCH, ""));
+            updates = Long.parseLong(cp.meta(UPDATES, ""));
+            String r = cp.meta(RATE, null); // absent in checkpoints written before it was kept: the settings' rate
+            rate = r != null ? Float.parseFloat(r) : t.learningRate();
+            String s = cp.meta(STEPS, null); // absent in older checkpoints: the updates, equal to the steps without backoffs
+            steps = s != null ? Long.parseLong(s) : updates;
+            epochs = MetricsCsv.parse(cp.meta(HISTORY, ""));
+            epoch = Integer.parseInt(cp.meta(EPOCH, ""));
+            if (updates < 0 || steps < 0) throw new IllegalArgumentException("negative " + UPDATES + " or " + STEPS);
+            t.optimizer().withLearningRate(rate); // refuses a rate the optimizer would not take
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("checkpoint: metadata " + UPDATES + "/" + EPOCH + "/" + HISTORY + "/" + RATE + "/" + STEPS + " is malformed: " + e.getMessage());
+            throw new ModelFileException(file, "metadata " + UPDATES + "/" + EPOCH + "/" + HISTORY + "/" + RATE + "/" + STEPS + " is malformed: "
+                    + e.getMessage());
         }
+        // all checked: now apply (copyInto checks every parameter before copying any)
+        cp.copyInto(t);
+        for (int i = 0; i < 2; i++) System.arraycopy(saved[i], 0, st[i], 0, saved[i].length);
+        t.setUpdates(updates);
+        t.setLearningRate(rate);
+        t.setSteps(steps);
+        history.addAll(epochs);
+        return epoch;
     }
 
     static String safeName(String data) {

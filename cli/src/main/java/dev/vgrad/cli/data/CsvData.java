@@ -22,12 +22,12 @@ import org.apache.commons.csv.CSVRecord;
  * Numeric CSV files (gzip'd or not) read with Commons CSV: one sample per line, features and, optionally,
  * an integer class label in one column. A first line whose cells are all non-numeric is a header and skipped.
  * Faults name the file, the line and the column: wrong cell count, a non-numeric or non-finite cell, a label
- * that is not a whole number in range.
+ * that is not a whole number in range. Lines are the file's own, counting the line breaks inside quoted cells.
  */
 public final class CsvData {
     private CsvData() {}
 
-    /** Rows as read: raw feature values (row-major), labels (or null when there is no label column), and line numbers. */
+    /** Rows as read: raw feature values (row-major), labels (or null when there is no label column), and each row's first line. */
     public record Table(Path file, int rows, int features, float[] x, int[] y, long[] lines) {}
 
     /**
@@ -42,21 +42,27 @@ public final class CsvData {
      * {@code features} cells have no label, rows of {@code features + 1} cells have one at {@code labelColumn}.
      */
     public static Table read(Path file, int labelColumn, int features, int classes, boolean labelOptional) {
-        try (Reader r = reader(file); CSVParser p = CSVFormat.DEFAULT.builder().setIgnoreEmptyLines(false).setTrim(true).get().parse(r)) {
+        // cells are trimmed here, not by the parser: a quoted cell's leading or trailing line breaks still count as lines
+        try (Reader r = reader(file); CSVParser p = CSVFormat.DEFAULT.builder().setIgnoreEmptyLines(false).setTrim(false).get().parse(r)) {
             float[] x = new float[1024];
             int[] y = new int[64];
             long[] lines = new long[64];
             int rows = 0, cols = -1, labelAt = -1;
             boolean first = true;
+            long ended = p.getCurrentLineNumber(); // line breaks read so far: a record starts on the line after them
             for (CSVRecord rec : p) {
-                long line = rec.getRecordNumber(); // empty lines are records too, so this is the line number
-                if (rec.size() == 1 && rec.get(0).isEmpty()) continue;
+                // a quoted cell may hold line breaks, so record numbers are not line numbers: the parser's line count is
+                long line = ended + 1;
+                ended = p.getCurrentLineNumber();
+                String[] raw = rec.values(), cells = new String[raw.length];
+                for (int c = 0; c < raw.length; c++) cells[c] = raw[c].trim();
+                if (cells.length == 1 && cells[0].isEmpty()) continue;
                 if (first) {
                     first = false;
-                    if (isHeader(rec)) continue;
+                    if (isHeader(cells)) continue;
                 }
                 if (cols < 0) {
-                    cols = rec.size();
+                    cols = cells.length;
                     boolean noLabel = labelColumn == NO_LABEL || (labelOptional && features >= 0 && cols == features);
                     labelAt = noLabel ? -1 : labelColumn < 0 ? cols + labelColumn : labelColumn;
                     if (labelColumn != NO_LABEL && (labelAt < 0 || labelAt >= cols)) {
@@ -70,8 +76,8 @@ public final class CsvData {
                     }
                     features = f;
                 }
-                if (rec.size() != cols) {
-                    throw new DataException(file + ": line " + line + ": " + rec.size() + " cells, expected " + cols + " as on the first data line");
+                if (cells.length != cols) {
+                    throw new DataException(file + ": line " + line + ": " + cells.length + " cells, expected " + cols + " as on the first data line");
                 }
                 if ((long) (rows + 1) * features > Integer.MAX_VALUE - 8) throw new DataException(file + ": line " + line + ": too many values");
                 if ((rows + 1) * features > x.length) x = Arrays.copyOf(x, Math.max(x.length * 2, (rows + 1) * features));
@@ -80,13 +86,15 @@ public final class CsvData {
                     lines = Arrays.copyOf(lines, lines.length * 2);
                 }
                 int j = 0;
+                long cellLine = line; // the line each cell starts on: after the line breaks of the cells before it
                 for (int c = 0; c < cols; c++) {
-                    String cell = rec.get(c);
+                    String cell = cells[c];
                     if (c == labelAt) {
-                        y[rows] = label(file, line, c, cell, classes);
+                        y[rows] = label(file, cellLine, c, cell, classes);
                     } else {
-                        x[rows * features + j++] = number(file, line, c, cell);
+                        x[rows * features + j++] = number(file, cellLine, c, cell);
                     }
+                    cellLine += lineBreaks(raw[c]);
                 }
                 lines[rows] = line;
                 rows++;
@@ -127,9 +135,19 @@ public final class CsvData {
         };
     }
 
-    private static boolean isHeader(CSVRecord rec) {
-        for (String cell : rec) if (parses(cell)) return false;
+    private static boolean isHeader(String[] cells) {
+        for (String cell : cells) if (parses(cell)) return false;
         return true;
+    }
+
+    /** Line breaks in a cell as the parser counts lines: CR LF, a lone CR or a lone LF is one. */
+    private static int lineBreaks(String cell) {
+        int n = 0;
+        for (int i = 0; i < cell.length(); i++) {
+            char ch = cell.charAt(i);
+            if (ch == '\n' || (ch == '\r' && (i + 1 == cell.length() || cell.charAt(i + 1) != '\n'))) n++;
+        }
+        return n;
     }
 
     private static boolean parses(String s) {

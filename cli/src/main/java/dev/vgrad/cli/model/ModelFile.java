@@ -82,11 +82,12 @@ public record ModelFile(Graph graph, Map<String, float[]> tensors, Map<String, S
 
     /**
      * Reads and validates a model file: the safetensors header (before any tensor), the graph text, a tensor
-     * of the right shape for every parameter and no other tensor, finite values. Any fault: {@link ModelFileException}.
+     * of the right shape for every parameter and no other tensor, finite values. Any fault: {@link ModelFileException}
+     * naming the file (and the tensor and element of a non-finite value).
      */
     public static ModelFile load(Path file) { return from(file, SafeTensors.read(file), false); }
 
-    /** As {@link #load} but tolerating tensors that are not parameters (a checkpoint's optimizer state); they are returned too. */
+    /** As {@link #load} but tolerating tensors that are not parameters (a checkpoint's optimizer state; also checked finite); they are returned too. */
     public static ModelFile loadWithExtras(Path file) { return from(file, SafeTensors.read(file), true); }
 
     private static ModelFile from(Path file, SafeTensors.Contents c, boolean extras) {
@@ -120,19 +121,23 @@ public record ModelFile(Graph graph, Map<String, float[]> tensors, Map<String, S
                 throw new ModelFileException(file, "tensor '" + p.name() + "' has shape " + java.util.Arrays.toString(s)
                         + " but the graph's parameter is " + p.shape());
             }
-            float[] d = t.data();
-            for (int i = 0; i < d.length; i++) {
-                if (!Float.isFinite(d[i])) {
-                    throw new ModelFileException(file, "tensor '" + p.name() + "' has a non-finite value " + d[i] + " at element " + i);
-                }
-            }
+            requireFinite(file, t);
         }
         for (SafeTensors.Tensor t : c.tensors().values()) {
             boolean isParam = graph.has(t.name()) && graph.node(t.name()).op() == dev.vgrad.graph.Op.PARAM;
             if (!isParam && !extras) throw new ModelFileException(file, "tensor '" + t.name() + "' is not a parameter of the graph");
+            // extras too: a NaN in a checkpoint's optimizer state (momentum, Adam's moments) would poison every later update
+            if (!isParam) requireFinite(file, t);
             values.put(t.name(), t.data());
         }
         return new ModelFile(graph, values, c.metadata());
+    }
+
+    private static void requireFinite(Path file, SafeTensors.Tensor t) {
+        float[] d = t.data();
+        for (int i = 0; i < d.length; i++) {
+            if (!Float.isFinite(d[i])) throw new ModelFileException(file, "tensor '" + t.name() + "' has a non-finite value " + d[i] + " at element " + i);
+        }
     }
 
     // ---- using ----
@@ -156,13 +161,25 @@ public record ModelFile(Graph graph, Map<String, float[]> tensors, Map<String, S
         return out;
     }
 
-    /** Copies every parameter into {@code trainer} (its graph must have the same parameter names and shapes). */
+    /**
+     * Copies every parameter into {@code trainer} (its graph must have the same parameter names and shapes). All are
+     * checked (present, sized, finite) before the first is copied: a refused copy leaves the trainer as it was.
+     */
     public void copyInto(Trainer trainer) {
         for (Slot s : trainer.plan().params()) {
             float[] v = tensors.get(s.name());
             if (v == null) throw new IllegalArgumentException("the model has no parameter '" + s.name() + "' " + s.shape());
-            trainer.setParam(s.name(), v);
+            if (v.length != s.size()) {
+                throw new IllegalArgumentException("the model's parameter '" + s.name() + "' holds " + v.length + " floats, the trainer's " + s.shape()
+                        + " needs " + s.size());
+            }
+            for (int i = 0; i < v.length; i++) {
+                if (!Float.isFinite(v[i])) {
+                    throw new IllegalArgumentException("the model's parameter '" + s.name() + "' has a non-finite value " + v[i] + " at element " + i);
+                }
+            }
         }
+        for (Slot s : trainer.plan().params()) trainer.setParam(s.name(), tensors.get(s.name()));
     }
 
     /** A trainer for the saved graph at {@code batch} holding the saved weights (for evaluation and prediction). */

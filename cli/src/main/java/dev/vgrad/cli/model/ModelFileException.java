@@ -9,14 +9,17 @@ public final class ModelFileException extends RuntimeException {
     private final transient java.nio.file.Path file;
 
     public ModelFileException(java.nio.file.Path file, String message) {
-        super(file + ": " + message);
+        super(oneLine(file + ": " + message));
         this.file = file;
     }
 
     public ModelFileException(java.nio.file.Path file, String message, Throwable cause) {
-        super(file + ": " + message, cause);
+        super(oneLine(file + ": " + message), cause);
         this.file = file;
     }
+
+    /** Line breaks shown as \r and \n: a message may quote text from the file (a JSON string can hold a CR), and must stay one line. */
+    private static String oneLine(String s) { return s.replace("\r", "\\r").replace("\n", "\\n"); }
 
     /** The file at fault. */
     public java.nio.file.Path file() { return file; }
