@@ -5,7 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * What the GEMM does to a finished block of C while it is still in registers: c = act(c + bias[j]),
+ * What the GEMM does to a finished block of C while it is still in cache: c = act(c + bias[j]),
  * optionally keeping the pre-activation c + bias[j] in {@code z} (laid out like C; GELU's backward
  * needs it). Immutable: the runtime builds one per dense step when it is constructed.
  *
@@ -27,7 +27,7 @@ public record GemmEpilogue(float[] bias, int biasOff, Activation act, float alph
 
     boolean isNone() { return bias == null && z == null && act == Activation.IDENTITY; }
 
-    /** The epilogue on the mr x nr block of C at (i0, j0), just written by a micro-kernel (hot in L1). */
+    /** The epilogue on the mr x nr block of C at (i0, j0), just finished by the GEMM (still in cache). */
     void applyBlock(float[] c, int cOff, int i0, int j0, int ldc, int mr, int nr) {
         for (int r = 0; r < mr; r++) {
             int ci = (i0 + r) * ldc + j0;
@@ -36,7 +36,7 @@ public record GemmEpilogue(float[] bias, int biasOff, Activation act, float alph
     }
 
     /**
-     * c[at + q] = act(c[at + q] + bias[j + q]) for q < len (one row segment of a C block, hot in L1);
+     * c[at + q] = act(c[at + q] + bias[j + q]) for q < len (one row segment of a finished C block);
      * z[zOff + zi + q] = c[at + q] + bias[j + q] first when z is kept. Straight-line loops, one per
      * operation (the activation through {@link Activations#forward}): no vector is merged across
      * branches, which C2 may fail to keep in registers (boxing allocates).
