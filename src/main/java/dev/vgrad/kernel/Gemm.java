@@ -20,8 +20,8 @@ import static dev.vgrad.kernel.GemmBlocking.SMALL_M;
  *
  * <p>All matrices are dense row-major with no padding; {@code accumulate} adds into C (beta = 1)
  * instead of overwriting it (beta = 0); an optional {@link GemmEpilogue} (bias + activation) is applied
- * inside the same call to each MC x NC block of C right after its last K block, while the block is in L2
- * (not in a separate pass over the whole output later).
+ * inside the same call, in whole rows: on the blocked path to each MC x NC block of C right after its last
+ * K block (while it is still in cache), on the other paths to the part's slice of C at the end.
  *
  * <p>Multi-core: {@code part} of {@code parts} computes one slice of C's rows or columns (whole
  * register blocks); every element is summed in the same order whatever the split, so the result is
@@ -95,10 +95,10 @@ public final class Gemm {
         int bRs = form == NT ? 1 : n, bCs = form == NT ? k : 1;
         // the path depends on the whole problem only, never on the split (bitwise identical results)
         boolean narrow = n <= L;
-        boolean shortK = !narrow && !accumulate && form != TN && k <= SHORT_K
-                && (long) k * ((n + NR - 1) / NR * NR) <= ws.packB.length;
+        // (a short k with n <= NC fits any workspace that fits the problem: k x roundUp(n) <= KC x NC)
+        boolean shortK = !narrow && !accumulate && form != TN && k <= Math.min(SHORT_K, KC) && n <= NC;
         boolean direct = !narrow && !shortK && form != NT && m <= SMALL_M;
-        int mrb = !narrow ? MR : form == TN ? L : 8, nrb = narrow ? L : NR;
+        int mrb = !narrow ? MR : form == TN ? L : GemmNarrow.DOT_ROWS, nrb = narrow ? L : NR;
         // this part's rows [i0, i1) and columns [j0, j1), in whole register blocks
         int i0 = 0, i1 = m, j0 = 0, j1 = n;
         if (parts > 1) {
@@ -106,8 +106,11 @@ public final class Gemm {
             // split the dimension whose split duplicates less packing (N duplicates A, M duplicates B)
             boolean splitN = direct || (nBlocks >= parts && (mBlocks < parts || m <= n));
             if (splitN) {
-                j0 = Math.min(n, nrb * (int) ((long) nBlocks * part / parts));
-                j1 = Math.min(n, nrb * (int) ((long) nBlocks * (part + 1) / parts));
+                // whole register blocks and whole vectors of the activation's species (which may be wider than the
+                // GEMM's under -Dvgrad.gemm.bits): every column takes the same vector or scalar path of the epilogue
+                int unit = Math.max(nrb, Simd.LANES), units = (n + unit - 1) / unit;
+                j0 = Math.min(n, unit * (int) ((long) units * part / parts));
+                j1 = Math.min(n, unit * (int) ((long) units * (part + 1) / parts));
             } else {
                 i0 = Math.min(m, mrb * (int) ((long) mBlocks * part / parts));
                 i1 = Math.min(m, mrb * (int) ((long) mBlocks * (part + 1) / parts));
@@ -178,8 +181,8 @@ public final class Gemm {
                                     c, cOff, ic + ir, jc + jr, n, nr, beta, ws.tile);
                         }
                     }
-                    // the epilogue over this M x N block once it is final (in L2): whole rows of nc columns, not a
-                    // call per 6 x 32 register block, whose loop overheads cost 15-20% of a 256-deep product
+                    // the epilogue over this M x N block once it is final: whole rows of nc columns, not a call
+                    // per 6 x 32 register block, whose loop overheads cost 15-20% of a 256-deep product
                     if (e != null) e.applyBlock(c, cOff, ic, jc, n, mc, nc);
                 }
             }

@@ -46,7 +46,7 @@ public final class GemmBlocking {
     static final int NC = clamp((int) (L3 / 2 / (4L * KC)) / NR * NR, NR, 4096 / NR * NR);
     /**
      * An inner dimension at most this short (an output layer's dx, k = classes) takes
-     * {@link GemmNarrow#shortK}: B packed once, A in place, no K blocking and no tile.
+     * {@link GemmNarrow#shortK}: B packed once, A in place, no K blocking, whole blocks stored straight into C.
      */
     static final int SHORT_K = 32;
     /** At most this many rows take the unpacked (GEMV-like) path, reading A and B in place. */

@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  * The GEMM micro-kernels and packing routines (BLIS's contract). A micro-kernel computes one
  * register block of C, rows x columns = MR x NR, from a panel of A (element (r, p) at
  * {@code a[aOff + r*aRs + p*aCs]}) and a panel of B (row p at {@code b[bOff + p*bRs]}, NR contiguous
- * floats): C (+)= A·B, then the epilogue. Packed panels have aRs = 1, aCs = MR, bRs = NR; the small-M
+ * floats): C (+)= A·B. Packed panels have aRs = 1, aCs = MR, bRs = NR; the small-M
  * path passes the caller's arrays unpacked. The accumulators start from C when beta is set (beta = 1,
  * or any K block after the first) and from 0 otherwise, so each element of C is a single fma chain over
  * p = 0..k-1 however K is blocked: the same bits as the unblocked small-M path and the serving GEMV.
@@ -258,7 +258,7 @@ final class GemmKernel {
     }
 
     /**
-     * Packs rows [p0, p0 + kc) x columns [j0, j0 + nc) of B into panels of {@code nrb} columns (NR, or L for the narrow path):
+     * Packs rows [p0, p0 + kc) x columns [j0, j0 + nc) of B into panels of {@code nrb} (= NR) columns:
      * bp[jr*kc + p*nrb + j] = B(p0 + p, j0 + jr + j), zero past the last column.
      */
     static void packB(int nrb, float[] b, int bOff, int bRs, int bCs, int p0, int kc, int j0, int nc, float[] bp) {

@@ -34,6 +34,8 @@ final class GemmNarrow {
 
     /** {@link #dots}' 8-row blocks need 16 lanes (8 x 2 accumulators, one per lane of the reduced vector). */
     static final boolean DOTS = L == 16;
+    /** Rows of a {@link #dots} block: threads split C's rows in multiples of it. */
+    static final int DOT_ROWS = 8;
 
     // the transposing reduction: at level d (8, 4, 2, 1) lane i takes its own vector's lane i + lane (i ^ d)
     // when (i & d) == 0, else the other vector's; masks pick "the other", shuffles swap lanes i and i ^ d
@@ -67,12 +69,12 @@ final class GemmNarrow {
                      int i0, int i1, float[] tile) {
         int kv = S.loopBound(k);
         int i = i0;
-        for (; DOTS && i + 8 <= i1; i += 8) {
+        for (; DOTS && i + DOT_ROWS <= i1; i += DOT_ROWS) {
             for (int j = 0; j < n; j += 2) {
                 int b0 = btOff + j * k, b1 = btOff + Math.min(j + 1, n - 1) * k;
                 // the kernel and the tree are separate methods: one holding both grows past C2's inlining budget,
                 // and a Vector API call left out of line boxes its vectors (allocates)
-                dots8x2(kv, k, a, aOff + i * k, aOff + (i + 7) * k, bt, b0, b1, tile);
+                dots8x2(kv, k, a, aOff + i * k, bt, b0, b1, tile);
                 reduce16(tile);
                 // C (+)= the sums plus their k tails
                 int cols = Math.min(2, n - j);
@@ -109,12 +111,10 @@ final class GemmNarrow {
 
     /**
      * tile[(2r + q)*L + lane] = sum over p = lane, lane + L, ... < kv of A[r, p] Bt[q, p]: lane-wise partial
-     * dot products of rows a0 + r*k (r < 8, clamped to aLast) with rows b0, b1.
+     * dot products of rows a0 + r*k (r < 8) with rows b0, b1.
      */
-    private static void dots8x2(int kv, int k, float[] a, int a0, int aLast, float[] bt, int b0, int b1, float[] tile) {
-        int a1 = Math.min(a0 + k, aLast), a2 = Math.min(a0 + 2 * k, aLast), a3 = Math.min(a0 + 3 * k, aLast);
-        int a4 = Math.min(a0 + 4 * k, aLast), a5 = Math.min(a0 + 5 * k, aLast), a6 = Math.min(a0 + 6 * k, aLast);
-        int a7 = Math.min(a0 + 7 * k, aLast);
+    private static void dots8x2(int kv, int k, float[] a, int a0, float[] bt, int b0, int b1, float[] tile) {
+        int a1 = a0 + k, a2 = a0 + 2 * k, a3 = a0 + 3 * k, a4 = a0 + 4 * k, a5 = a0 + 5 * k, a6 = a0 + 6 * k, a7 = a0 + 7 * k;
         FloatVector z = FloatVector.zero(S);
         FloatVector v0 = z, v1 = z, v2 = z, v3 = z, v4 = z, v5 = z, v6 = z, v7 = z;
         FloatVector v8 = z, v9 = z, v10 = z, v11 = z, v12 = z, v13 = z, v14 = z, v15 = z;
@@ -258,7 +258,7 @@ final class GemmNarrow {
         storeTransposed(tile, 4 * L, rows, c, cOff, i, n, j, cols);
     }
 
-    /** tile[q*tw + l] = beta ? C[i + l, j + q] : 0 for l < rows, q < 5 (columns past cols are never stored). */
+    /** tile[q*4L + l] = beta ? C[i + l, j + q] : 0 for l < rows, q < cols (the rest is never stored). */
     private static void startTransposed(boolean beta, float[] c, int cOff, int i, int rows, int n, int j, int cols, float[] tile) {
         if (!beta) {
             java.util.Arrays.fill(tile, 0, 20 * L, 0f);

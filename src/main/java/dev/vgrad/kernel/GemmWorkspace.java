@@ -2,7 +2,8 @@ package dev.vgrad.kernel;
 
 /**
  * Packing buffers for one thread's share of a GEMM: a packed MC x KC block of A, a packed KC x NC
- * block of B and one register-block tile. Allocated once (the runtime sizes one per worker
+ * block of B (also narrow nn's Bᵀ and the short-k path's k x n panel) and one tile for a register block
+ * (the largest is {@link GemmNarrow}'s 5 x 4-vector outer-product block). Allocated once (the runtime sizes one per worker
  * from its plan's largest GEMM at construction) and reused by every call: the kernels never allocate.
  */
 public final class GemmWorkspace {

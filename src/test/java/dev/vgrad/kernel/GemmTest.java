@@ -180,7 +180,8 @@ class GemmTest {
         SplittableRandom r = new SplittableRandom(2);
         int kc = GemmBlocking.KC, mc = GemmBlocking.MC;
         int[][] shapes = {{17, 2 * GemmBlocking.NR + 3, kc + 1}, {mc + 7, 19, 2 * kc + 3}, {13, 50, kc - 1},
-                {128, 10, 256}, {128, 256, 10}, {1, 300, 91}, {16, 33, 129}, {3, 10, 784}};
+                {128, 10, 256}, {128, 256, 10}, {1, 300, 91}, {16, 33, 129}, {3, 10, 784},
+                {7, GemmBlocking.NC + GemmBlocking.NR + 1, 3}}; // the last: a short k too wide for the short-k path
         for (Form f : FORMS) {
             for (int[] s : shapes) {
                 for (boolean acc : new boolean[] {false, true}) {
@@ -193,7 +194,7 @@ class GemmTest {
     @Test
     void resultsAreBitwiseIdenticalForOneTwoAndThreeParts() {
         SplittableRandom r = new SplittableRandom(3);
-        int[][] shapes = {{64, 200, 150}, {128, 10, 40}, {7, 301, 65}, {97, 17, 13}};
+        int[][] shapes = {{64, 200, 150}, {128, 10, 40}, {7, 301, 65}, {97, 17, 13}, {13, 3 * GemmBlocking.NR + 5, 10}};
         // a bias + leaky-ReLU epilogue: exact operations only (a transcendental activation may differ in the
         // last ulp between interpreted and C2-compiled vector code, which is not a property of the split)
         for (Form f : FORMS) {
@@ -218,7 +219,9 @@ class GemmTest {
     void fusedBiasAndActivationEqualGemmThenBiasActivation() {
         SplittableRandom r = new SplittableRandom(4);
         for (Activation act : Activation.values()) {
-            for (int[] s : new int[][] {{5, 10, 33}, {128, 37, 200}, {16, 256, 64}, {13, L + 1, 5}}) {
+            // the last shape spans several M, N... and K blocks: the epilogue runs once per finished M x N block
+            for (int[] s : new int[][] {{5, 10, 33}, {128, 37, 200}, {16, 256, 64}, {13, L + 1, 5},
+                    {GemmBlocking.MC + 7, 2 * GemmBlocking.NR + 3, 2 * GemmBlocking.KC + 3}}) {
                 int m = s[0], n = s[1], k = s[2];
                 float[] a = random(r, m * k), b = random(r, k * n), bias = random(r, n);
                 float[] expect = new float[m * n], zExpect = new float[m * n];

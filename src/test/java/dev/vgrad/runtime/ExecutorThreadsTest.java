@@ -57,10 +57,10 @@ class ExecutorThreadsTest {
 
     @Test
     void theOptimizerUpdateSplitOverThreadsIsBitwiseTheSameForEveryOptimizer() {
-        // 300 x 301 + 301 x 7 parameters: more than 2^15 per thread, so the update itself is split (telemetry off:
+        // 330 x 301 + 301 x 7 parameters: more than 2^15 per thread for 3 threads, so the update itself is split (telemetry off:
         // the observed update stays on one thread); Adam and momentum SGD carry state across steps
         SplittableRandom r = new SplittableRandom(12);
-        float[] x = new float[8 * 300];
+        float[] x = new float[8 * 330];
         float[] y = new float[8 * 7];
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
         for (int i = 0; i < y.length; i++) y[i] = (float) r.nextDouble();
@@ -70,7 +70,7 @@ class ExecutorThreadsTest {
             float[] reference = null, refState = null;
             for (int threads = 1; threads <= 3; threads++) {
                 GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
-                b.mse(b.dense("out", b.tanh(b.dense("fc", b.input("x", 8, 300), 301)), 7));
+                b.mse(b.dense("out", b.tanh(b.dense("fc", b.input("x", 8, 330), 301)), 7));
                 Trainer t = new Trainer(b.build(), o, 4);
                 t.telemetry().setInterval(0);
                 t.setThreads(threads);

@@ -23,26 +23,45 @@ class NoAllocationTest {
         Node h = b.relu(b.dense("fc1", x, 33));
         h = b.add(h, b.tanh(b.dense("fc2", h, 33)));
         b.softmaxCrossEntropy(b.dense("out", b.gelu(h), 5));
-        Trainer t = new Trainer(b.build(), new Optimizer.Adam(1e-3f), 5);
+        assertNoAllocation(new Trainer(b.build(), new Optimizer.Adam(1e-3f), 5), 8, 17, 5);
+    }
+
+    @Test
+    void wideLayersAllocateNothingOnceCompiled() {
+        // layers wider than the short paths: packed A of a transposed x (fc1 dW), 16 x 16 transposes of a
+        // transposed W (fc2 dx), the short-k dx, outer products and dot products of the output layer
+        GraphBuilder b = Graph.builder();
+        Node x = b.input("x", 32, 40);
+        Node h = b.relu(b.dense("fc1", x, 48));
+        h = b.relu(b.dense("fc2", h, 48));
+        b.softmaxCrossEntropy(b.dense("out", h, 10));
+        Trainer t = new Trainer(b.build(), new Optimizer.Sgd(1e-3f), 6);
+        t.setThreads(1);
+        assertNoAllocation(t, 32, 40, 10);
+    }
+
+    private static void assertNoAllocation(Trainer t, int batch, int features, int classes) {
         SplittableRandom r = new SplittableRandom(1);
-        float[] xs = new float[8 * 17];
+        float[] xs = new float[batch * features];
         for (int i = 0; i < xs.length; i++) xs[i] = (float) r.nextDouble();
-        int[] ys = {0, 1, 2, 3, 4, 0, 1, 2};
-        float[] out = new float[8 * 5];
+        int[] ys = new int[batch];
+        for (int i = 0; i < batch; i++) ys[i] = i % classes;
+        float[] out = new float[batch * classes];
         ThreadMXBean mx = (ThreadMXBean) ManagementFactory.getThreadMXBean();
         long tid = Thread.currentThread().threadId();
         long last = -1;
+        int partial = batch * 5 / 8;
         for (int round = 0; round < 40; round++) {
             for (int i = 0; i < 2000; i++) {
-                t.step(xs, ys, 8);
-                t.step(xs, ys, 5); // a partial batch
-                t.forward(xs, 8, out);
+                t.step(xs, ys, batch);
+                t.step(xs, ys, partial); // a partial batch
+                t.forward(xs, batch, out);
             }
             long before = mx.getThreadAllocatedBytes(tid);
             for (int i = 0; i < 500; i++) {
-                t.step(xs, ys, 8);
-                t.step(xs, ys, 5);
-                t.forward(xs, 8, out);
+                t.step(xs, ys, batch);
+                t.step(xs, ys, partial);
+                t.forward(xs, batch, out);
             }
             last = mx.getThreadAllocatedBytes(tid) - before;
             if (last == 0) return;
