@@ -189,10 +189,19 @@ public final class Gemm {
         }
     }
 
-    /** bt[j*k + p] = B[p, j] for j < n, p < k: B (k x n) row-major transposed, for the dot-product paths. */
+    /**
+     * bt[j*k + p] = B[p, j] for j < n, p < k: B (k x n) row-major transposed, for the dot-product paths. With
+     * 16 lanes, 16 rows of B at a time by a register transpose (rows n..15 of bt get scratch values; bt holds
+     * 16 x k floats), where the 16-wide reads stay inside b; the rest by scalar copies.
+     */
     private static void packTransposed(int n, int k, float[] b, int bOff, float[] bt) {
+        int p = 0;
+        if (L == 16 && n <= 16) {
+            for (; p + 16 <= k && bOff + (p + 15) * n + 16 <= b.length; p += 16) GemmKernel.transpose16(b, bOff + p * n, n, bt, p, k);
+        }
+        // tail
         for (int j = 0; j < n; j++) {
-            for (int p = 0; p < k; p++) bt[j * k + p] = b[bOff + p * n + j];
+            for (int q = p; q < k; q++) bt[j * k + q] = b[bOff + q * n + j];
         }
     }
 

@@ -41,8 +41,8 @@ final class GemmNarrow {
     // when (i & d) == 0, else the other vector's; masks pick "the other", shuffles swap lanes i and i ^ d
     static final VectorMask<Float> M8 = mask(8), M4 = mask(4), M2 = mask(2), M1 = mask(1);
     static final VectorShuffle<Float> X8 = swap(8), X4 = swap(4), X2 = swap(2), X1 = swap(1);
-    /** Lane l of the reduced vector holds the sum of accumulator BITREV[l] (4-bit reversal). */
-    private static final int[] BITREV = {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15};
+    /** The tree leaves the sum of accumulator bitreverse(l) in lane l; this shuffle puts sum t in lane t. */
+    private static final VectorShuffle<Float> NATURAL = DOTS ? VectorShuffle.fromArray(S, new int[] {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15}, 0) : null;
 
     private static VectorMask<Float> mask(int d) {
         if (!DOTS) return null;
@@ -76,16 +76,23 @@ final class GemmNarrow {
                 // and a Vector API call left out of line boxes its vectors (allocates)
                 dots8x2(kv, k, a, aOff + i * k, bt, b0, b1, tile);
                 reduce16(tile);
-                // C (+)= the sums plus their k tails
-                int cols = Math.min(2, n - j);
-                for (int l = 0; l < L; l++) {
-                    int t = BITREV[l], r = t >> 1, q = t & 1;
+                // C (+)= the sums (lane 2r + q: row r, column q) plus their k tails
+                int cols = Math.min(2, n - j), ci = cOff + i * n + j;
+                if (cols == 2 && kv == k && !beta) {
+                    // a whole block and no tail: two stores per row
+                    for (int r = 0; r < DOT_ROWS; r++) {
+                        c[ci + r * n] = tile[16 * L + 2 * r];
+                        c[ci + r * n + 1] = tile[16 * L + 2 * r + 1];
+                    }
+                    continue;
+                }
+                for (int t = 0; t < 2 * DOT_ROWS; t++) {
+                    int r = t >> 1, q = t & 1;
                     if (q >= cols) continue;
-                    float sum = tile[16 * L + l];
+                    float sum = tile[16 * L + t];
                     int ar = aOff + (i + r) * k, br = q == 0 ? b0 : b1;
                     for (int p = kv; p < k; p++) sum = Math.fma(a[ar + p], bt[br + p], sum);
-                    int ci = cOff + (i + r) * n + j + q;
-                    c[ci] = beta ? c[ci] + sum : sum;
+                    c[ci + r * n + q] = beta ? c[ci + r * n + q] + sum : sum;
                 }
             }
         }
@@ -144,9 +151,10 @@ final class GemmNarrow {
     }
 
     /**
-     * tile[16L + l] = sum of the lanes of tile[t*L ..] with t = BITREV[l]: 16 lane sums at once by a
-     * transposing tree. Level d (8, 4, 2, 1) pairs vectors u, v: lane i becomes u[i] + u[i ^ d] where
-     * (i & d) == 0 and v[i] + v[i ^ d] elsewhere, halving the vectors and the lanes each covers.
+     * tile[16L + t] = sum of the lanes of tile[t*L ..] for t < 16: 16 lane sums at once by a transposing
+     * tree. Level d (8, 4, 2, 1) pairs vectors u, v: lane i becomes u[i] + u[i ^ d] where (i & d) == 0 and
+     * v[i] + v[i ^ d] elsewhere, halving the vectors and the lanes each covers; the last level leaves the sums
+     * in bit-reversed lane order, which one shuffle undoes.
      */
     private static void reduce16(float[] tile) {
         FloatVector v0 = FloatVector.fromArray(S, tile, 0), v1 = FloatVector.fromArray(S, tile, L);
@@ -174,8 +182,8 @@ final class GemmNarrow {
         // level 2: (v0, v4), (v8, v12)
         v0 = v0.blend(v4, M2).add(v4.blend(v0, M2).rearrange(X2));
         v8 = v8.blend(v12, M2).add(v12.blend(v8, M2).rearrange(X2));
-        // level 1: lane l = the whole sum of vector BITREV[l]
-        v0.blend(v8, M1).add(v8.blend(v0, M1).rearrange(X1)).intoArray(tile, 16 * L);
+        // level 1: lane l = the whole sum of vector bitreverse(l); then lane t = that of vector t
+        v0.blend(v8, M1).add(v8.blend(v0, M1).rearrange(X1)).rearrange(NATURAL).intoArray(tile, 16 * L);
     }
 
     /**
