@@ -159,12 +159,14 @@ public final class Gemm {
             direct(n, k, a, aOff, aRs, aCs, b, bOff, c, cOff, accumulate, ep, ws, i0, i1, j0, j1);
             return;
         }
+        int kBlocks = (k + KC - 1) / KC, kb = ((k + kBlocks - 1) / kBlocks + 7) / 8 * 8;
         // jc: N blocks (packed B in L3)
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
-            // pc: K blocks (a KC x NR panel of B in L1); the epilogue after the last one
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+            // pc: K blocks (a KC x NR panel of B in L1) of equal depth, not KC, KC, ..., a sliver (784 = 264 + 264
+            // + 256, not 384 + 384 + 16: a short block pays the whole per-block cost); the epilogue after the last
+            for (int pc = 0; pc < k; pc += kb) {
+                int kc = Math.min(kb, k - pc);
                 boolean beta = accumulate || pc > 0;
                 GemmEpilogue e = pc + kc == k ? ep : null;
                 GemmKernel.packB(NR, b, bOff, bRs, bCs, pc, kc, jc, nc, ws.packB);
