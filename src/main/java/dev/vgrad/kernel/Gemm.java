@@ -179,8 +179,15 @@ public final class Gemm {
                         int nr = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
-                            GemmKernel.kernel6x2(kc, ws.packA, ir * kc, 1, MR, mr, ws.packB, jr * kc, NR,
-                                    c, cOff, ic + ir, jc + jr, n, nr, beta, ws.tile);
+                            if (mr == MR && nr == NR) {
+                                // a whole block: accumulators start from 0 or from C in registers, no tile
+                                int ci = cOff + (ic + ir) * n + jc + jr;
+                                if (beta) GemmKernel.kernel6x2Add(kc, ws.packA, ir * kc, ws.packB, jr * kc, c, ci, n);
+                                else GemmKernel.kernel6x2Fresh(kc, ws.packA, ir * kc, ws.packB, jr * kc, c, ci, n);
+                            } else {
+                                GemmKernel.kernel6x2(kc, ws.packA, ir * kc, 1, MR, mr, ws.packB, jr * kc, NR,
+                                        c, cOff, ic + ir, jc + jr, n, nr, beta, ws.tile);
+                            }
                         }
                     }
                     // the epilogue over this M x N block once it is final: whole rows of nc columns, not a call
