@@ -182,8 +182,7 @@ public final class Gemm {
                             if (mr == MR && nr == NR) {
                                 // a whole block: accumulators start from 0 or from C in registers, no tile
                                 int ci = cOff + (ic + ir) * n + jc + jr;
-                                if (beta) GemmKernel.kernel6x2Add(kc, ws.packA, ir * kc, ws.packB, jr * kc, c, ci, n);
-                                else GemmKernel.kernel6x2Fresh(kc, ws.packA, ir * kc, ws.packB, jr * kc, c, ci, n);
+                                GemmKernel.kernel6x2Whole(kc, ws.packA, ir * kc, ws.packB, jr * kc, beta, c, ci, n);
                             } else {
                                 GemmKernel.kernel6x2(kc, ws.packA, ir * kc, 1, MR, mr, ws.packB, jr * kc, NR,
                                         c, cOff, ic + ir, jc + jr, n, nr, beta, ws.tile);

@@ -122,60 +122,28 @@ final class GemmKernel {
         writeBack(tile, NR, mr, nr, c, cOff, i0, j0, ldc);
     }
 
-    /**
-     * C[i0 + r, j0 + j] = sum_p A[r, p] B[p, j] for r < MR, j < NR: a whole 6 x 2-vector block from packed
-     * panels, overwriting C (beta = 0). The accumulators start at 0 in registers and are stored straight into
-     * C: without {@link #kernel6x2}'s tile, whose start and spill cost about 10% of a 128-deep block (a batch
-     * of 128 is the inner dimension of every dW product). The same bits as kernel6x2.
-     */
-    static void kernel6x2Fresh(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int ci, int ldc) {
-        FloatVector z = FloatVector.zero(S);
-        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
-        for (int p = 0; p < kc; p++) {
-            int ap = aOff + p * MR, bp = bOff + p * NR;
-            FloatVector b0 = FloatVector.fromArray(S, b, bp);
-            FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
-            FloatVector x = FloatVector.broadcast(S, a[ap]);
-            c00 = b0.fma(x, c00);
-            c01 = b1.fma(x, c01);
-            x = FloatVector.broadcast(S, a[ap + 1]);
-            c10 = b0.fma(x, c10);
-            c11 = b1.fma(x, c11);
-            x = FloatVector.broadcast(S, a[ap + 2]);
-            c20 = b0.fma(x, c20);
-            c21 = b1.fma(x, c21);
-            x = FloatVector.broadcast(S, a[ap + 3]);
-            c30 = b0.fma(x, c30);
-            c31 = b1.fma(x, c31);
-            x = FloatVector.broadcast(S, a[ap + 4]);
-            c40 = b0.fma(x, c40);
-            c41 = b1.fma(x, c41);
-            x = FloatVector.broadcast(S, a[ap + 5]);
-            c50 = b0.fma(x, c50);
-            c51 = b1.fma(x, c51);
-        }
-        c00.intoArray(c, ci);
-        c01.intoArray(c, ci + L);
-        c10.intoArray(c, ci + ldc);
-        c11.intoArray(c, ci + ldc + L);
-        c20.intoArray(c, ci + 2 * ldc);
-        c21.intoArray(c, ci + 2 * ldc + L);
-        c30.intoArray(c, ci + 3 * ldc);
-        c31.intoArray(c, ci + 3 * ldc + L);
-        c40.intoArray(c, ci + 4 * ldc);
-        c41.intoArray(c, ci + 4 * ldc + L);
-        c50.intoArray(c, ci + 5 * ldc);
-        c51.intoArray(c, ci + 5 * ldc + L);
-    }
+    /** Two vectors of zeros: the starting values of {@link #kernel6x2Whole} without beta. */
+    private static final float[] ZEROS = new float[2 * L];
 
-    /** C[i0 + r, j0 + j] += sum_p A[r, p] B[p, j]: {@link #kernel6x2Fresh} starting from C (beta = 1, or a later K block). */
-    static void kernel6x2Add(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int ci, int ldc) {
-        FloatVector c00 = FloatVector.fromArray(S, c, ci), c01 = FloatVector.fromArray(S, c, ci + L);
-        FloatVector c10 = FloatVector.fromArray(S, c, ci + ldc), c11 = FloatVector.fromArray(S, c, ci + ldc + L);
-        FloatVector c20 = FloatVector.fromArray(S, c, ci + 2 * ldc), c21 = FloatVector.fromArray(S, c, ci + 2 * ldc + L);
-        FloatVector c30 = FloatVector.fromArray(S, c, ci + 3 * ldc), c31 = FloatVector.fromArray(S, c, ci + 3 * ldc + L);
-        FloatVector c40 = FloatVector.fromArray(S, c, ci + 4 * ldc), c41 = FloatVector.fromArray(S, c, ci + 4 * ldc + L);
-        FloatVector c50 = FloatVector.fromArray(S, c, ci + 5 * ldc), c51 = FloatVector.fromArray(S, c, ci + 5 * ldc + L);
+    /**
+     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < MR, j < NR: a whole 6 x 2-vector block from packed
+     * panels (C at {@code ci}, rows {@code ldc} apart). The accumulators start from C (beta) or 0 in registers
+     * and are stored straight into C: without {@link #kernel6x2}'s tile, whose start and spill cost about 20%
+     * of a 128-deep block (a batch of 128 is the inner dimension of every dW product). The same bits as
+     * kernel6x2.
+     */
+    static void kernel6x2Whole(int kc, float[] a, int aOff, float[] b, int bOff, boolean beta, float[] c, int ci, int ldc) {
+        // the starting values: C's block (beta), or zeros read from ZEROS with a row stride of 0; choosing the
+        // array rather than the vectors keeps every accumulator a plain register (a vector merged across a
+        // branch may be boxed)
+        float[] st = beta ? c : ZEROS;
+        int s0 = beta ? ci : 0, sr = beta ? ldc : 0;
+        FloatVector c00 = FloatVector.fromArray(S, st, s0), c01 = FloatVector.fromArray(S, st, s0 + L);
+        FloatVector c10 = FloatVector.fromArray(S, st, s0 + sr), c11 = FloatVector.fromArray(S, st, s0 + sr + L);
+        FloatVector c20 = FloatVector.fromArray(S, st, s0 + 2 * sr), c21 = FloatVector.fromArray(S, st, s0 + 2 * sr + L);
+        FloatVector c30 = FloatVector.fromArray(S, st, s0 + 3 * sr), c31 = FloatVector.fromArray(S, st, s0 + 3 * sr + L);
+        FloatVector c40 = FloatVector.fromArray(S, st, s0 + 4 * sr), c41 = FloatVector.fromArray(S, st, s0 + 4 * sr + L);
+        FloatVector c50 = FloatVector.fromArray(S, st, s0 + 5 * sr), c51 = FloatVector.fromArray(S, st, s0 + 5 * sr + L);
         for (int p = 0; p < kc; p++) {
             int ap = aOff + p * MR, bp = bOff + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, bp);
