@@ -47,64 +47,43 @@ final class GemmKernel {
         // the accumulators start from C (beta = 1, or a later K block) or from 0: every element is one fma chain
         // over p = 0..k-1 whatever the blocking, the same bits as an unblocked dot product
         startTile(beta, c, cOff, i0, j0, ldc, mr, nr, tile, NR, MR);
+        if (aRs == 1 && aCs == MR && bRs == NR) {
+            // packed panels: the whole-block kernel on the tile (its rows NR apart), starting from the tile
+            kernel6x2Whole(kc, a, aOff, b, bOff, true, tile, 0, NR);
+            writeBack(tile, NR, mr, nr, c, cOff, i0, j0, ldc);
+            return;
+        }
         FloatVector c00 = FloatVector.fromArray(S, tile, 0), c01 = FloatVector.fromArray(S, tile, L);
         FloatVector c10 = FloatVector.fromArray(S, tile, NR), c11 = FloatVector.fromArray(S, tile, NR + L);
         FloatVector c20 = FloatVector.fromArray(S, tile, 2 * NR), c21 = FloatVector.fromArray(S, tile, 2 * NR + L);
         FloatVector c30 = FloatVector.fromArray(S, tile, 3 * NR), c31 = FloatVector.fromArray(S, tile, 3 * NR + L);
         FloatVector c40 = FloatVector.fromArray(S, tile, 4 * NR), c41 = FloatVector.fromArray(S, tile, 4 * NR + L);
         FloatVector c50 = FloatVector.fromArray(S, tile, 5 * NR), c51 = FloatVector.fromArray(S, tile, 5 * NR + L);
-        // one rank-1 update of the register block per step of k
-        if (aRs == 1 && aCs == MR && bRs == NR) {
-            // packed panels: constant strides, so C2 can hoist the bounds checks out of the loop
-            for (int p = 0; p < kc; p++) {
-                int ap = aOff + p * MR, bp = bOff + p * NR;
-                FloatVector b0 = FloatVector.fromArray(S, b, bp);
-                FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
-                FloatVector x = FloatVector.broadcast(S, a[ap]);
-                c00 = b0.fma(x, c00);
-                c01 = b1.fma(x, c01);
-                x = FloatVector.broadcast(S, a[ap + 1]);
-                c10 = b0.fma(x, c10);
-                c11 = b1.fma(x, c11);
-                x = FloatVector.broadcast(S, a[ap + 2]);
-                c20 = b0.fma(x, c20);
-                c21 = b1.fma(x, c21);
-                x = FloatVector.broadcast(S, a[ap + 3]);
-                c30 = b0.fma(x, c30);
-                c31 = b1.fma(x, c31);
-                x = FloatVector.broadcast(S, a[ap + 4]);
-                c40 = b0.fma(x, c40);
-                c41 = b1.fma(x, c41);
-                x = FloatVector.broadcast(S, a[ap + 5]);
-                c50 = b0.fma(x, c50);
-                c51 = b1.fma(x, c51);
-            }
-        } else {
-            int ap = aOff, bp = bOff;
-            for (int p = 0; p < kc; p++) {
-                FloatVector b0 = FloatVector.fromArray(S, b, bp);
-                FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
-                FloatVector x = FloatVector.broadcast(S, a[ap]);
-                c00 = b0.fma(x, c00);
-                c01 = b1.fma(x, c01);
-                x = FloatVector.broadcast(S, a[ap + r1]);
-                c10 = b0.fma(x, c10);
-                c11 = b1.fma(x, c11);
-                x = FloatVector.broadcast(S, a[ap + r2]);
-                c20 = b0.fma(x, c20);
-                c21 = b1.fma(x, c21);
-                x = FloatVector.broadcast(S, a[ap + r3]);
-                c30 = b0.fma(x, c30);
-                c31 = b1.fma(x, c31);
-                x = FloatVector.broadcast(S, a[ap + r4]);
-                c40 = b0.fma(x, c40);
-                c41 = b1.fma(x, c41);
-                x = FloatVector.broadcast(S, a[ap + r5]);
-                c50 = b0.fma(x, c50);
-                c51 = b1.fma(x, c51);
-                ap += aCs;
-                bp += bRs;
-            }
+        // one rank-1 update of the register block per step of k (A or B in place: strides from the caller)
+        int ap = aOff, bp = bOff;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            c00 = b0.fma(x, c00);
+            c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(S, a[ap + r1]);
+            c10 = b0.fma(x, c10);
+            c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(S, a[ap + r2]);
+            c20 = b0.fma(x, c20);
+            c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(S, a[ap + r3]);
+            c30 = b0.fma(x, c30);
+            c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(S, a[ap + r4]);
+            c40 = b0.fma(x, c40);
+            c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(S, a[ap + r5]);
+            c50 = b0.fma(x, c50);
+            c51 = b1.fma(x, c51);
+            ap += aCs;
+            bp += bRs;
         }
         // spill the block to the L1 tile, then store it into C (edges) in one place
         c00.intoArray(tile, 0);
