@@ -1,7 +1,6 @@
 package dev.vgrad.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -63,17 +62,15 @@ public final class Losses {
         FloatVector sv = FloatVector.zero(S);
         int j = 0;
         for (; j < nv; j += S.length()) sv = sv.add(FloatVector.fromArray(S, z, off + j).sub(shift).lanewise(VectorOperators.EXP));
-        // tail: one masked vector, zero past the row (as Softmax.expShifted)
-        if (j < n) {
-            VectorMask<Float> in = S.indexInRange(j, n);
-            sv = sv.add(FloatVector.zero(S).blend(FloatVector.fromArray(S, z, off + j, in).sub(shift).lanewise(VectorOperators.EXP), in));
-        }
         // fixed-order lane sum, written out here: a vector passed to a call C2 does not inline is boxed
         if (Simd.LANES > 8) sv = sv.add(sv.rearrange(Simd.R8));
         if (Simd.LANES > 4) sv = sv.add(sv.rearrange(Simd.R4));
         if (Simd.LANES > 2) sv = sv.add(sv.rearrange(Simd.R2));
         if (Simd.LANES > 1) sv = sv.add(sv.rearrange(Simd.R1));
-        return sv.lane(0);
+        float sum = sv.lane(0);
+        // tail
+        for (; j < n; j++) sum += (float) Math.exp(z[off + j] - shift);
+        return sum;
     }
 
     /** L = 1/n sum_i (p[i] - t[i])^2;  dp[i] = 2 (p[i] - t[i]) / n */

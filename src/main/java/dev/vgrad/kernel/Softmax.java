@@ -1,7 +1,6 @@
 package dev.vgrad.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -110,12 +109,10 @@ public final class Softmax {
         FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int j = 0;
         for (; j < nv; j += S.length()) mv = mv.max(FloatVector.fromArray(S, x, off + j));
-        // tail: one masked vector (a row narrower than a vector, such as 10 classes, is all tail)
-        if (j < n) {
-            VectorMask<Float> in = S.indexInRange(j, n);
-            mv = mv.max(FloatVector.broadcast(S, Float.NEGATIVE_INFINITY).blend(FloatVector.fromArray(S, x, off + j, in), in));
-        }
-        return mv.reduceLanes(VectorOperators.MAX);
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        // tail
+        for (; j < n; j++) max = Math.max(max, x[off + j]);
+        return max;
     }
 
     /** y[j] = exp(x[j] - shift); returns sum_j y[j]. */
@@ -128,29 +125,26 @@ public final class Softmax {
             e.intoArray(y, yOff + j);
             sv = sv.add(e);
         }
-        // tail: one masked vector, zero past the row, summed with the rest by the same tree
-        if (j < n) {
-            VectorMask<Float> in = S.indexInRange(j, n);
-            FloatVector e = FloatVector.zero(S).blend(FloatVector.fromArray(S, x, xOff + j, in).sub(shift).lanewise(VectorOperators.EXP), in);
-            e.intoArray(y, yOff + j, in);
-            sv = sv.add(e);
-        }
         // fixed-order lane sum, written out here: a vector passed to a call C2 does not inline is boxed
         if (Simd.LANES > 8) sv = sv.add(sv.rearrange(Simd.R8));
         if (Simd.LANES > 4) sv = sv.add(sv.rearrange(Simd.R4));
         if (Simd.LANES > 2) sv = sv.add(sv.rearrange(Simd.R2));
         if (Simd.LANES > 1) sv = sv.add(sv.rearrange(Simd.R1));
-        return sv.lane(0);
+        float sum = sv.lane(0);
+        // tail
+        for (; j < n; j++) {
+            float e = (float) Math.exp(x[xOff + j] - shift);
+            y[yOff + j] = e;
+            sum += e;
+        }
+        return sum;
     }
 
     static void scale(float[] y, int off, int n, float s) {
         int nv = S.loopBound(n);
         int j = 0;
         for (; j < nv; j += S.length()) FloatVector.fromArray(S, y, off + j).mul(s).intoArray(y, off + j);
-        // tail: one masked vector
-        if (j < n) {
-            VectorMask<Float> in = S.indexInRange(j, n);
-            FloatVector.fromArray(S, y, off + j, in).mul(s).intoArray(y, off + j, in);
-        }
+        // tail
+        for (; j < n; j++) y[off + j] *= s;
     }
 }
