@@ -34,10 +34,16 @@ public final class Executor {
     private final int maxM, maxN, maxK;
     private GemmWorkspace[] workspaces;
     private int threads;
+    /** The largest A of the plan's GEMMs packed whole ({@link Gemm#sharedASize}), for split GEMMs that share it. */
+    private final int maxSharedA;
+    /** A packed once for all parts of a split GEMM (allocated with the first thread count above 1). */
+    private float[] sharedA;
     // the GEMM being split over the worker pool
     private final WorkerPool.Task gemmTask = this::gemmPart;
+    private final WorkerPool.Task packTask = this::packPart;
     private Step gemmStep;
     private int gemmRows;
+    private boolean gemmShared;
 
     /** The default thread count: {@code -Dvgrad.threads=N}, else the available processors. */
     public static int defaultThreads() {
@@ -65,8 +71,13 @@ public final class Executor {
         this.grads = grads;
         this.arena = arena;
         this.epilogues = new GemmEpilogue[steps.length];
-        int mm = 1, nn = 1, kk = 1;
+        int mm = 1, nn = 1, kk = 1, shared = 0;
         for (Step st : steps) {
+            if (st.kind() == dev.vgrad.compile.StepKind.DENSE || st.kind() == dev.vgrad.compile.StepKind.GEMM_NT) {
+                shared = Math.max(shared, Gemm.sharedASize(st.rows(), st.inner()));
+            } else if (st.kind() == dev.vgrad.compile.StepKind.GEMM_TN) {
+                shared = Math.max(shared, Gemm.sharedASize(st.inner(), st.rows()));
+            }
             switch (st.kind()) {
                 case DENSE -> {
                     Operand[] o = st.operands();
@@ -82,6 +93,7 @@ public final class Executor {
         this.maxM = mm;
         this.maxN = nn;
         this.maxK = kk;
+        this.maxSharedA = shared;
         setThreads(threads);
     }
 
@@ -98,6 +110,7 @@ public final class Executor {
         GemmWorkspace[] ws = java.util.Arrays.copyOf(workspaces == null ? new GemmWorkspace[0] : workspaces, threads);
         for (int i = 0; i < threads; i++) if (ws[i] == null) ws[i] = new GemmWorkspace(maxM, maxN, maxK);
         this.workspaces = ws;
+        if (threads > 1 && sharedA == null) sharedA = new float[maxSharedA];
         this.threads = threads;
     }
 
@@ -173,24 +186,44 @@ public final class Executor {
         }
         gemmStep = st;
         gemmRows = rows;
+        // when every part would pack all of A, the parts first pack it once together
+        gemmShared = Gemm.sharesA(form(st), m, st.cols(), k, st.kind() != dev.vgrad.compile.StepKind.DENSE && st.accumulate(), threads);
+        if (gemmShared) WorkerPool.common().run(packTask, threads);
         WorkerPool.common().run(gemmTask, threads);
         gemmStep = null;
     }
 
+    private static int form(Step st) {
+        return switch (st.kind()) {
+            case GEMM_NT -> Gemm.NT;
+            case GEMM_TN -> Gemm.TN;
+            default -> Gemm.NN;
+        };
+    }
+
     private void gemmPart(int part, int parts) { gemmPart(gemmStep, gemmRows, part, parts); }
+
+    // part of parts of packing the split GEMM's A (x, dy or xᵀ) into sharedA
+    private void packPart(int part, int parts) {
+        Step st = gemmStep;
+        Operand x = st.operand(0);
+        boolean tn = st.kind() == dev.vgrad.compile.StepKind.GEMM_TN;
+        Gemm.packSharedA(form(st), tn ? st.inner() : gemmRows, tn ? gemmRows : st.inner(), a(x), x.offset(), sharedA, part, parts);
+    }
 
     // part of parts of one GEMM step: DENSE y = act(x W + b) (epilogue fused), GEMM_NT dx = dy Wᵀ, GEMM_TN dW = xᵀ dy
     private void gemmPart(Step st, int rows, int part, int parts) {
         int c = st.cols(), k = st.inner();
         Operand[] o = st.operands();
         GemmWorkspace ws = workspaces[part];
+        float[] packed = parts > 1 && gemmShared ? sharedA : null;
         switch (st.kind()) {
-            case DENSE -> Gemm.nn(rows, c, k, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[3]), o[3].offset(), false,
-                    epilogues[st.index()], ws, part, parts);
-            case GEMM_NT -> Gemm.nt(rows, c, k, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(),
-                    st.accumulate(), null, ws, part, parts);
-            case GEMM_TN -> Gemm.tn(k, c, rows, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(),
-                    st.accumulate(), null, ws, part, parts);
+            case DENSE -> Gemm.run(Gemm.NN, rows, c, k, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[3]), o[3].offset(), false,
+                    epilogues[st.index()], ws, packed, part, parts);
+            case GEMM_NT -> Gemm.run(Gemm.NT, rows, c, k, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(),
+                    st.accumulate(), null, ws, packed, part, parts);
+            case GEMM_TN -> Gemm.run(Gemm.TN, k, c, rows, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(),
+                    st.accumulate(), null, ws, packed, part, parts);
             default -> throw new IllegalStateException("not a GEMM step: " + st.kind());
         }
     }
