@@ -19,7 +19,9 @@ import dev.vgrad.kernel.Softmax;
  *
  * <p>GEMM steps (dense forward with its bias + activation epilogue fused, and the two backward
  * forms) are split over {@link #threads()} parts run by the engine's {@link WorkerPool}; every part
- * packs into its own {@link GemmWorkspace}, allocated here once, sized from the plan's largest GEMM.
+ * packs into its own {@link GemmWorkspace}, allocated here once, sized from the plan's largest GEMM, except
+ * an A larger than L2 that every part would pack whole: the parts pack it once together first, into one
+ * shared buffer ({@link Gemm#sharesA}). The optimizer's update ({@code Trainer}) uses the same pool.
  * Results are bitwise identical for every thread count (the split is over rows or columns of C only).
  */
 public final class Executor {
