@@ -91,10 +91,13 @@ public final class Gemm {
      */
     public static boolean sharesA(int form, int m, int n, int k, boolean accumulate, int parts) {
         if (parts < 2 || m <= 0 || n <= L || k <= 0 || !Simd.VECTORIZED) return false;
-        if (4L * sharedASize(m, k) <= GemmBlocking.L2) return false;
+        if (!largeA(m, k)) return false;
         boolean shortK = shortK(form, n, k, accumulate);
         return !shortK && !direct(form, m, shortK) && splitsColumns(m, n, MR, NR, parts, false);
     }
+
+    /** Whether A (m x k), packed, is larger than one core's L2: only such an A is ever shared ({@link #sharesA}). */
+    public static boolean largeA(int m, int k) { return 4L * sharedASize(m, k) > GemmBlocking.L2; }
 
     /** Floats of the whole of A packed for {@link #packSharedA}: every K block's panels of all m rows. */
     public static int sharedASize(int m, int k) { return (m + MR - 1) / MR * MR * Math.max(1, k); }

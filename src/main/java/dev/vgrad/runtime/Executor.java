@@ -75,10 +75,12 @@ public final class Executor {
         this.epilogues = new GemmEpilogue[steps.length];
         int mm = 1, nn = 1, kk = 1, shared = 0;
         for (Step st : steps) {
+            // room for a shared packed A only where one can be shared (larger than L2 at the compiled batch; fewer
+            // rows at run time only make it smaller)
             if (st.kind() == dev.vgrad.compile.StepKind.DENSE || st.kind() == dev.vgrad.compile.StepKind.GEMM_NT) {
-                shared = Math.max(shared, Gemm.sharedASize(st.rows(), st.inner()));
+                if (Gemm.largeA(st.rows(), st.inner())) shared = Math.max(shared, Gemm.sharedASize(st.rows(), st.inner()));
             } else if (st.kind() == dev.vgrad.compile.StepKind.GEMM_TN) {
-                shared = Math.max(shared, Gemm.sharedASize(st.inner(), st.rows()));
+                if (Gemm.largeA(st.inner(), st.rows())) shared = Math.max(shared, Gemm.sharedASize(st.inner(), st.rows()));
             }
             switch (st.kind()) {
                 case DENSE -> {
@@ -112,7 +114,7 @@ public final class Executor {
         GemmWorkspace[] ws = java.util.Arrays.copyOf(workspaces == null ? new GemmWorkspace[0] : workspaces, threads);
         for (int i = 0; i < threads; i++) if (ws[i] == null) ws[i] = new GemmWorkspace(maxM, maxN, maxK);
         this.workspaces = ws;
-        if (threads > 1 && sharedA == null) sharedA = new float[maxSharedA];
+        if (threads > 1 && sharedA == null && maxSharedA > 0) sharedA = new float[maxSharedA];
         this.threads = threads;
     }
 
@@ -189,7 +191,8 @@ public final class Executor {
         gemmStep = st;
         gemmRows = rows;
         // when every part would pack all of A, the parts first pack it once together
-        gemmShared = Gemm.sharesA(form(st), m, st.cols(), k, st.kind() != dev.vgrad.compile.StepKind.DENSE && st.accumulate(), threads);
+        gemmShared = sharedA != null && Gemm.sharesA(form(st), m, st.cols(), k, st.kind() != dev.vgrad.compile.StepKind.DENSE && st.accumulate(), threads)
+                && Gemm.sharedASize(m, k) <= sharedA.length;
         if (gemmShared) WorkerPool.common().run(packTask, threads);
         WorkerPool.common().run(gemmTask, threads);
         gemmStep = null;

@@ -87,6 +87,28 @@ class ExecutorThreadsTest {
     }
 
     @Test
+    void aLargeInputPackedOnceForBothThreadsTrainsBitwiseTheSame() {
+        // a 512 x 2048 input (4 MiB packed, larger than any core's L2 here): on two threads its forward GEMM
+        // packs x once, shared, instead of once per thread
+        assertTrue(Gemm.sharesA(Gemm.NN, 512, 640, 2048, false, 2));
+        SplittableRandom r = new SplittableRandom(13);
+        float[] x = new float[512 * 2048];
+        float[] y = new float[512 * 3];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
+        for (int i = 0; i < y.length; i++) y[i] = (float) r.nextDouble();
+        float[] reference = null;
+        for (int threads = 1; threads <= 2; threads++) {
+            GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
+            b.mse(b.dense("out", b.relu(b.dense("fc", b.input("x", 512, 2048), 640)), 3));
+            Trainer t = new Trainer(b.build(), new Optimizer.Sgd(0.01f), 5);
+            t.setThreads(threads);
+            for (int step = 0; step < 2; step++) t.step(x, y, step == 0 ? 512 : 300);
+            if (reference == null) reference = t.params().clone();
+            else assertArrayEquals(reference, t.params(), "parameters on " + threads + " threads");
+        }
+    }
+
+    @Test
     void poolRunsEveryPartOnceAndRethrowsFailures() {
         WorkerPool pool = WorkerPool.common();
         pool.ensureThreads(3);
