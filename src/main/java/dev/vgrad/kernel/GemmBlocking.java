@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -51,6 +53,28 @@ public final class GemmBlocking {
     static final int SHORT_K = 32;
     /** At most this many rows take the unpacked (GEMV-like) path, reading A and B in place. */
     static final int SMALL_M = 16;
+
+    /**
+     * Lane masks and swaps of the 16-lane register transposes (GemmNarrow's lane-sum tree, GemmKernel's 16 x 16
+     * transpose; null with other lane counts): at distance d (8, 4, 2, 1), Md selects the lanes i with bit d set
+     * and Xd swaps lanes i and i ^ d, so one blend and one swap trade the d x d sub-blocks of two rows.
+     */
+    static final VectorMask<Float> M8 = mask(8), M4 = mask(4), M2 = mask(2), M1 = mask(1);
+    static final VectorShuffle<Float> X8 = swap(8), X4 = swap(4), X2 = swap(2), X1 = swap(1);
+
+    private static VectorMask<Float> mask(int d) {
+        if (L != 16) return null;
+        boolean[] bits = new boolean[L];
+        for (int i = 0; i < L; i++) bits[i] = (i & d) != 0;
+        return VectorMask.fromArray(S, bits, 0);
+    }
+
+    private static VectorShuffle<Float> swap(int d) {
+        if (L != 16) return null;
+        int[] idx = new int[L];
+        for (int i = 0; i < L; i++) idx[i] = i ^ d;
+        return VectorShuffle.fromArray(S, idx, 0);
+    }
 
     /** e.g. "512-bit, 6x32 register block, KC 128 MC 1020 NC 4096 (L1 32K, L2 1024K, L3 32768K)". */
     public static String describe() {

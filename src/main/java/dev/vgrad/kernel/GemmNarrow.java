@@ -1,8 +1,16 @@
 package dev.vgrad.kernel;
 
 import static dev.vgrad.kernel.GemmBlocking.L;
+import static dev.vgrad.kernel.GemmBlocking.M1;
+import static dev.vgrad.kernel.GemmBlocking.M2;
+import static dev.vgrad.kernel.GemmBlocking.M4;
+import static dev.vgrad.kernel.GemmBlocking.M8;
 import static dev.vgrad.kernel.GemmBlocking.MR;
 import static dev.vgrad.kernel.GemmBlocking.NR;
+import static dev.vgrad.kernel.GemmBlocking.X1;
+import static dev.vgrad.kernel.GemmBlocking.X2;
+import static dev.vgrad.kernel.GemmBlocking.X4;
+import static dev.vgrad.kernel.GemmBlocking.X8;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -37,26 +45,8 @@ final class GemmNarrow {
     /** Rows of a {@link #dots} block: threads split C's rows in multiples of it. */
     static final int DOT_ROWS = 8;
 
-    // the transposing reduction: at level d (8, 4, 2, 1) lane i takes its own vector's lane i + lane (i ^ d)
-    // when (i & d) == 0, else the other vector's; masks pick "the other", shuffles swap lanes i and i ^ d
-    static final VectorMask<Float> M8 = mask(8), M4 = mask(4), M2 = mask(2), M1 = mask(1);
-    static final VectorShuffle<Float> X8 = swap(8), X4 = swap(4), X2 = swap(2), X1 = swap(1);
     /** The tree leaves the sum of accumulator bitreverse(l) in lane l; this shuffle puts sum t in lane t. */
     private static final VectorShuffle<Float> NATURAL = DOTS ? VectorShuffle.fromArray(S, new int[] {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15}, 0) : null;
-
-    private static VectorMask<Float> mask(int d) {
-        if (!DOTS) return null;
-        boolean[] bits = new boolean[L];
-        for (int i = 0; i < L; i++) bits[i] = (i & d) != 0;
-        return VectorMask.fromArray(S, bits, 0);
-    }
-
-    private static VectorShuffle<Float> swap(int d) {
-        if (!DOTS) return null;
-        int[] idx = new int[L];
-        for (int i = 0; i < L; i++) idx[i] = i ^ d;
-        return VectorShuffle.fromArray(S, idx, 0);
-    }
 
     /**
      * C[i, j] (+)= sum_p A[i, p] Bt[j, p] for i in [i0, i1), j < n: A (m x k) and Bt (n x k) row-major,

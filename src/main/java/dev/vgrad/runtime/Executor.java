@@ -3,6 +3,7 @@ package dev.vgrad.runtime;
 import dev.vgrad.compile.Operand;
 import dev.vgrad.compile.Plan;
 import dev.vgrad.compile.Step;
+import dev.vgrad.compile.StepKind;
 import dev.vgrad.kernel.Activations;
 import dev.vgrad.kernel.Bias;
 import dev.vgrad.kernel.Elementwise;
@@ -44,7 +45,7 @@ public final class Executor {
     private final WorkerPool.Task gemmTask = this::gemmPart;
     private final WorkerPool.Task packTask = this::packPart;
     private Step gemmStep;
-    private int gemmRows;
+    private int gemmRows, gemmM, gemmK;
     private boolean gemmShared;
 
     /** The default thread count: {@code -Dvgrad.threads=N}, else the available processors. */
@@ -77,9 +78,9 @@ public final class Executor {
         for (Step st : steps) {
             // room for a shared packed A only where one can be shared (larger than L2 at the compiled batch; fewer
             // rows at run time only make it smaller)
-            if (st.kind() == dev.vgrad.compile.StepKind.DENSE || st.kind() == dev.vgrad.compile.StepKind.GEMM_NT) {
+            if (st.kind() == StepKind.DENSE || st.kind() == StepKind.GEMM_NT) {
                 if (Gemm.largeA(st.rows(), st.inner())) shared = Math.max(shared, Gemm.sharedASize(st.rows(), st.inner()));
-            } else if (st.kind() == dev.vgrad.compile.StepKind.GEMM_TN) {
+            } else if (st.kind() == StepKind.GEMM_TN) {
                 if (Gemm.largeA(st.inner(), st.rows())) shared = Math.max(shared, Gemm.sharedASize(st.inner(), st.rows()));
             }
             switch (st.kind()) {
@@ -182,16 +183,18 @@ public final class Executor {
 
     // a GEMM step, split over the worker pool when it is large enough
     private void gemm(Step st, int rows) {
-        int m = st.kind() == dev.vgrad.compile.StepKind.GEMM_TN ? st.inner() : rows;
-        int k = st.kind() == dev.vgrad.compile.StepKind.GEMM_TN ? rows : st.inner();
+        int m = st.kind() == StepKind.GEMM_TN ? st.inner() : rows;
+        int k = st.kind() == StepKind.GEMM_TN ? rows : st.inner();
         if (!Gemm.worthSplitting(m, st.cols(), k, threads)) {
             gemmPart(st, rows, 0, 1);
             return;
         }
         gemmStep = st;
         gemmRows = rows;
+        gemmM = m;
+        gemmK = k;
         // when every part would pack all of A, the parts first pack it once together
-        gemmShared = sharedA != null && Gemm.sharesA(form(st), m, st.cols(), k, st.kind() != dev.vgrad.compile.StepKind.DENSE && st.accumulate(), threads)
+        gemmShared = sharedA != null && Gemm.sharesA(form(st), m, st.cols(), k, st.kind() != StepKind.DENSE && st.accumulate(), threads)
                 && Gemm.sharedASize(m, k) <= sharedA.length;
         if (gemmShared) WorkerPool.common().run(packTask, threads);
         WorkerPool.common().run(gemmTask, threads);
@@ -210,10 +213,8 @@ public final class Executor {
 
     // part of parts of packing the split GEMM's A (x, dy or xᵀ) into sharedA
     private void packPart(int part, int parts) {
-        Step st = gemmStep;
-        Operand x = st.operand(0);
-        boolean tn = st.kind() == dev.vgrad.compile.StepKind.GEMM_TN;
-        Gemm.packSharedA(form(st), tn ? st.inner() : gemmRows, tn ? gemmRows : st.inner(), a(x), x.offset(), sharedA, part, parts);
+        Operand x = gemmStep.operand(0);
+        Gemm.packSharedA(form(gemmStep), gemmM, gemmK, a(x), x.offset(), sharedA, part, parts);
     }
 
     // part of parts of one GEMM step: DENSE y = act(x W + b) (epilogue fused), GEMM_NT dx = dy Wᵀ, GEMM_TN dW = xᵀ dy
