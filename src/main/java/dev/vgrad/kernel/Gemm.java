@@ -258,7 +258,7 @@ public final class Gemm {
                             if (mr == MR && nr == NR) {
                                 // a whole block: accumulators start from 0 or from C in registers, no tile
                                 int ci = cOff + (ic + ir) * n + jc + jr;
-                                GemmKernel.kernel6x2Whole(kc, ap, a0 + ir * kc, ws.packB, jr * kc, beta, c, ci, n);
+                                GemmKernel.kernelWhole(kc, ap, a0 + ir * kc, ws.packB, jr * kc, beta, c, ci, n);
                             } else {
                                 GemmKernel.kernel6x2(kc, ap, a0 + ir * kc, 1, MR, mr, ws.packB, jr * kc, NR,
                                         c, cOff, ic + ir, jc + jr, n, nr, beta, ws.tile);
@@ -303,8 +303,8 @@ public final class Gemm {
                 bo = 0;
                 brs = NR;
             }
-            for (int ir = i0; ir < i1; ir += MR) {
-                int mr = Math.min(MR, i1 - ir);
+            for (int ir = i0; ir < i1; ir += GemmKernel.ROWS) {
+                int mr = Math.min(GemmKernel.ROWS, i1 - ir);
                 GemmKernel.kernel6x2(k, a, aOff + ir * aRs, aRs, aCs, mr, bp, bo, brs, c, cOff, ir, jr, n, nr, accumulate, ws.tile);
             }
         }

@@ -5,7 +5,6 @@ import static dev.vgrad.kernel.GemmBlocking.M1;
 import static dev.vgrad.kernel.GemmBlocking.M2;
 import static dev.vgrad.kernel.GemmBlocking.M4;
 import static dev.vgrad.kernel.GemmBlocking.M8;
-import static dev.vgrad.kernel.GemmBlocking.MR;
 import static dev.vgrad.kernel.GemmBlocking.NR;
 import static dev.vgrad.kernel.GemmBlocking.X1;
 import static dev.vgrad.kernel.GemmBlocking.X2;
@@ -286,9 +285,9 @@ final class GemmNarrow {
         for (int jr = j0; jr < j1; jr += NR) {
             int nr = Math.min(NR, j1 - jr);
             int b0 = jr - j0;
-            for (int ir = i0; ir < i1; ir += MR) {
-                int mr = Math.min(MR, i1 - ir);
-                if (mr < MR || nr < NR) {
+            for (int ir = i0; ir < i1; ir += GemmKernel.ROWS) {
+                int mr = Math.min(GemmKernel.ROWS, i1 - ir);
+                if (mr < GemmKernel.ROWS || nr < NR) {
                     GemmKernel.kernel6x2(k, a, aOff + ir * k, k, 1, mr, bp, b0, ldb, c, cOff, ir, jr, n, nr, false, tile);
                     continue;
                 }
