@@ -237,13 +237,12 @@ public final class Gemm {
         // jc: N blocks (packed B in L3)
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
-            // pc: K blocks (a KC x NR panel of B in L1) of equal depth, not KC, KC, ..., a sliver (784 = 264 + 264
-            // + 256, not 384 + 384 + 16: a short block pays the whole per-block cost); the epilogue after the last
+            // pc: K blocks (a KC x NR panel of B in L2) of equal depth, not KC, KC, ..., a sliver (1100 = 552 + 548,
+            // not 1024 + 76: a short block pays the whole per-block cost); the epilogue after the last
             for (int pc = 0; pc < k; pc += kb) {
                 int kc = Math.min(kb, k - pc);
                 boolean beta = accumulate || pc > 0;
                 GemmEpilogue e = pc + kc == k ? ep : null;
-                GemmKernel.packB(NR, b, bOff, bRs, bCs, pc, kc, jc, nc, ws.packB);
                 // ic: M blocks (packed A in L2)
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
@@ -253,6 +252,9 @@ public final class Gemm {
                     // jr, ir: register blocks, one B panel against every A panel
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
+                        // B's panel packed just before its first use, by the first M block: it is then still in
+                        // L2 (packing the whole KC x NC block first wrote fc1's 0.8 MB of W out to L3 and read it back)
+                        if (ic == i0) GemmKernel.packB(NR, b, bOff, bRs, bCs, pc, kc, jc + jr, nr, ws.packB, jr * kc);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
                             if (mr == MR && nr == NR) {
@@ -298,7 +300,7 @@ public final class Gemm {
             float[] bp = b;
             int bo = bOff + jr, brs = n;
             if (nr < NR) {
-                GemmKernel.packB(NR, b, bOff, n, 1, 0, k, jr, nr, ws.packB);
+                GemmKernel.packB(NR, b, bOff, n, 1, 0, k, jr, nr, ws.packB, 0);
                 bp = ws.packB;
                 bo = 0;
                 brs = NR;

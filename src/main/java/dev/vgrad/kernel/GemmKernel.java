@@ -425,12 +425,12 @@ final class GemmKernel {
 
     /**
      * Packs rows [p0, p0 + kc) x columns [j0, j0 + nc) of B into panels of {@code nrb} (= NR) columns:
-     * bp[jr*kc + p*nrb + j] = B(p0 + p, j0 + jr + j), zero past the last column.
+     * bp[bpOff + jr*kc + p*nrb + j] = B(p0 + p, j0 + jr + j), zero past the last column.
      */
-    static void packB(int nrb, float[] b, int bOff, int bRs, int bCs, int p0, int kc, int j0, int nc, float[] bp) {
+    static void packB(int nrb, float[] b, int bOff, int bRs, int bCs, int p0, int kc, int j0, int nc, float[] bp, int bpOff) {
         for (int jr = 0; jr < nc; jr += nrb) {
             int nr = Math.min(nrb, nc - jr);
-            int base = jr * kc;
+            int base = bpOff + jr * kc;
             if (bCs == 1) {
                 // rows of B are contiguous along n: copy nr floats per row
                 for (int p = 0; p < kc; p++) {
