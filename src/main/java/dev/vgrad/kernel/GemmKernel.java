@@ -70,8 +70,8 @@ final class GemmKernel {
         FloatVector c40 = FloatVector.fromArray(S, tile, 4 * NR), c41 = FloatVector.fromArray(S, tile, 4 * NR + L);
         FloatVector c50 = FloatVector.fromArray(S, tile, 5 * NR), c51 = FloatVector.fromArray(S, tile, 5 * NR + L);
         // one rank-1 update of the register block per step of k (A or B in place: strides from the caller)
-        int ap = aOff, bp = bOff;
         for (int p = 0; p < kc; p++) {
+            int ap = aOff + p * aCs, bp = bOff + p * bRs;
             FloatVector b0 = FloatVector.fromArray(S, b, bp);
             FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
             FloatVector x = FloatVector.broadcast(S, a[ap]);
@@ -92,8 +92,6 @@ final class GemmKernel {
             x = FloatVector.broadcast(S, a[ap + r5]);
             c50 = b0.fma(x, c50);
             c51 = b1.fma(x, c51);
-            ap += aCs;
-            bp += bRs;
         }
         // spill the block to the L1 tile, then store it into C (edges) in one place
         c00.intoArray(tile, 0);
