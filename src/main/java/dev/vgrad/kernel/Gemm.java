@@ -262,8 +262,7 @@ public final class Gemm {
                                 int ci = cOff + (ic + ir) * n + jc + jr;
                                 GemmKernel.kernelWhole(kc, ap, a0 + ir * kc, ws.packB, jr * kc, beta, c, ci, n);
                             } else {
-                                GemmKernel.kernel6x2(kc, ap, a0 + ir * kc, 1, MR, mr, ws.packB, jr * kc, NR,
-                                        c, cOff, ic + ir, jc + jr, n, nr, beta, ws.tile);
+                                GemmKernel.edge(kc, ap, a0 + ir * kc, ws.packB, jr * kc, mr, nr, c, cOff, ic + ir, jc + jr, n, beta, ws.tile);
                             }
                         }
                     }

@@ -47,8 +47,19 @@ final class GemmKernel {
     }
 
     /**
-     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < mr, j < nr (a 6 x 2-vector block); C has rows
-     * {@code ldc} floats long.
+     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < mr, j < nr from packed panels: an edge block of the
+     * blocked path, computed whole by {@link #kernelWhole} on the tile (rows NR apart) and stored with its edges.
+     */
+    static void edge(int kc, float[] a, int aOff, float[] b, int bOff, int mr, int nr, float[] c, int cOff, int i0, int j0, int ldc,
+                     boolean beta, float[] tile) {
+        startTile(beta, c, cOff, i0, j0, ldc, mr, nr, tile, NR, MR);
+        kernelWhole(kc, a, aOff, b, bOff, true, tile, 0, NR);
+        writeBack(tile, NR, mr, nr, c, cOff, i0, j0, ldc);
+    }
+
+    /**
+     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < mr <= {@link #ROWS}, j < nr (a 6 x 2-vector block),
+     * A and B read in place through strides; C has rows {@code ldc} floats long.
      */
     static void kernel6x2(int kc, float[] a, int aOff, int aRs, int aCs, int mr, float[] b, int bOff, int bRs,
                           float[] c, int cOff, int i0, int j0, int ldc, int nr, boolean beta, float[] tile) {
@@ -56,13 +67,7 @@ final class GemmKernel {
         int r4 = Math.min(4, mr - 1) * aRs, r5 = Math.min(5, mr - 1) * aRs;
         // the accumulators start from C (beta = 1, or a later K block) or from 0: every element is one fma chain
         // over p = 0..k-1 whatever the blocking, the same bits as an unblocked dot product
-        startTile(beta, c, cOff, i0, j0, ldc, mr, nr, tile, NR, MR);
-        if (aRs == 1 && aCs == MR && bRs == NR) {
-            // packed panels: the whole-block kernel on the tile (its rows NR apart), starting from the tile
-            kernelWhole(kc, a, aOff, b, bOff, true, tile, 0, NR);
-            writeBack(tile, NR, mr, nr, c, cOff, i0, j0, ldc);
-            return;
-        }
+        startTile(beta, c, cOff, i0, j0, ldc, mr, nr, tile, NR, ROWS);
         FloatVector c00 = FloatVector.fromArray(S, tile, 0), c01 = FloatVector.fromArray(S, tile, L);
         FloatVector c10 = FloatVector.fromArray(S, tile, NR), c11 = FloatVector.fromArray(S, tile, NR + L);
         FloatVector c20 = FloatVector.fromArray(S, tile, 2 * NR), c21 = FloatVector.fromArray(S, tile, 2 * NR + L);
@@ -115,7 +120,7 @@ final class GemmKernel {
     /**
      * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < MR, j < NR: a whole 6 x 2-vector block from packed
      * panels (C at {@code ci}, rows {@code ldc} apart). The accumulators start from C (beta) or 0 in registers
-     * and are stored straight into C: without {@link #kernel6x2}'s tile, whose start and spill cost about 20%
+     * and are stored straight into C: without {@link #edge}'s tile, whose start and spill cost about 20%
      * of a 128-deep block (a batch of 128 is the inner dimension of every dW product). The same bits as
      * kernel6x2.
      */

@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * GEMM kernels for the thin shapes of an output layer, where the packed 6 x 2-vector block of
+ * GEMM kernels for the thin shapes of an output layer, where the packed 8 x 2-vector block of
  * {@link GemmKernel} wastes most of its work: C at most one vector wide (n = 10 classes) and a short inner
  * dimension (k = 10, the output layer's dx). Each reads A in place.
  *

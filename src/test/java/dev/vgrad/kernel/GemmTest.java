@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class GemmTest {
     static final int L = GemmBlocking.L;
-    static final int[] SIZES = {1, 2, 5, 6, 7, L - 1, L, L + 1, 2 * L + 1, 31, 37, 97};
+    static final int[] SIZES = {1, 2, 5, 6, 7, 8, 9, L - 1, L, L + 1, 2 * L + 1, 31, 37, 97};
 
     interface Form {
         void run(int m, int n, int k, float[] a, float[] b, float[] c, boolean acc, GemmEpilogue ep, GemmWorkspace ws, int part, int parts);

@@ -255,6 +255,85 @@ class KernelTwinProperties {
         });
     }
 
+    /** A size in [1, max]: half the time next to a multiple of 8 and of the lane count (block edges), else uniform. */
+    static Gen<Integer> blockSize(int max) {
+        return s -> {
+            if (s.bool()) {
+                int v = 8 * s.between(1, Math.max(1, max / 8)) + s.between(-1, 1);
+                if (v >= 1 && v <= max) return v;
+            }
+            return s.between(1, max);
+        };
+    }
+
+    @Test
+    @DisplayName("GEMM at large sizes (several 8-row blocks and K blocks, a shared packed A) equals its twin, and its thread split is bitwise the whole")
+    void gemmAtLargeSizesEqualsTwinAndSplitsBitwise() {
+        // a quarter of the draws have an A larger than L2 packed (m >= 240, k >= 1024 at 1 MiB) and C at least as wide
+        // as tall, split by columns: the shared packed A
+        forAll(25, s -> s.between(0, 3) == 0
+                ? new Object[] {s.between(0, 2), s.between(240, 300), s.between(300, 340), s.between(1024, 1100), s.bool(), s.between(2, 3), Gens.data().draw(s)}
+                : new Object[] {s.between(0, 2), blockSize(300).draw(s), blockSize(80).draw(s), blockSize(1100).draw(s), s.bool(), s.between(2, 3), Gens.data().draw(s)}, c -> {
+            int form = (Integer) c[0], m = (Integer) c[1], n = (Integer) c[2], k = (Integer) c[3], parts = (Integer) c[5];
+            boolean acc = (Boolean) c[4];
+            Gens.Data d = (Gens.Data) c[6];
+            // logical A (m, k) and B (k, n); stored as nn: A, B; nt: A, Bᵀ (n, k); tn: Aᵀ (k, m), B
+            float[] al = d.uniform(m * k, 1), bl = d.uniform(k * n, 1), c0 = d.uniform(m * n, 1);
+            float[] a = form == 2 ? transpose(al, m, k) : al, b = form == 1 ? transpose(bl, k, n) : bl;
+            float[] whole = c0.clone(), split = c0.clone();
+            Gemm.run(form, m, n, k, a, 0, b, 0, whole, 0, acc, null, new dev.vgrad.kernel.GemmWorkspace(m, n, k), null, 0, 1);
+            String name = "gemm form " + form + " (" + m + "x" + n + "x" + k + ")";
+            if ((long) m * n * k <= 2_000_000) {
+                // element by element against the scalar twin (bounded so the property stays fast)
+                float[] twin = c0.clone();
+                GemmForm sca = form == 0 ? Gemm::nnScalar : form == 1 ? Gemm::ntScalar : Gemm::tnScalar;
+                sca.run(m, n, k, a, 0, b, 0, twin, 0, acc);
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        double abs = acc ? Math.abs(c0[i * n + j]) : 0;
+                        for (int p = 0; p < k; p++) abs += Math.abs((double) al[i * k + p] * bl[p * n + j]);
+                        close(name, i * n + j, whole[i * n + j], twin[i * n + j], 4 * (k + 2) * U * abs);
+                    }
+                }
+            }
+            // at every size, the random projection: C t equals (beta C0) t + A (B t), within the fma bound
+            double[] t = d.direction(n), bt = new double[k], bta = new double[k];
+            for (int p = 0; p < k; p++) {
+                for (int j = 0; j < n; j++) {
+                    bt[p] += bl[p * n + j] * t[j];
+                    bta[p] += Math.abs(bl[p * n + j] * t[j]);
+                }
+            }
+            for (int i = 0; i < m; i++) {
+                double ct = 0, want = 0, scale = 0;
+                for (int j = 0; j < n; j++) {
+                    ct += t[j] * whole[i * n + j];
+                    if (acc) {
+                        want += t[j] * c0[i * n + j];
+                        scale += Math.abs(t[j] * c0[i * n + j]);
+                    }
+                }
+                for (int p = 0; p < k; p++) {
+                    want += al[i * k + p] * bt[p];
+                    scale += Math.abs(al[i * k + p]) * bta[p];
+                }
+                close(name + " C t vs A (B t), row", i, ct, want, 2 * (k + 2) * U * scale + 1e-12);
+            }
+            // the split, with A packed once by all parts first when the executor would do so
+            float[] shared = Gemm.sharesA(form, m, n, k, acc, parts) ? new float[Gemm.sharedASize(m, k)] : null;
+            if (shared != null) for (int part = 0; part < parts; part++) Gemm.packSharedA(form, m, k, a, 0, shared, part, parts);
+            for (int part = parts - 1; part >= 0; part--) {
+                Gemm.run(form, m, n, k, a, 0, b, 0, split, 0, acc, null, new dev.vgrad.kernel.GemmWorkspace(m, n, k), shared, part, parts);
+            }
+            for (int i = 0; i < whole.length; i++) {
+                if (Float.floatToIntBits(whole[i]) != Float.floatToIntBits(split[i])) {
+                    throw new AssertionError("gemm form " + form + " (" + m + "x" + n + "x" + k + ") in " + parts + " parts" + (shared != null ? " (shared A)" : "")
+                            + " differs at " + i + ": " + split[i] + " vs " + whole[i]);
+                }
+            }
+        });
+    }
+
     static float[] transpose(float[] x, int rows, int cols) {
         float[] t = new float[x.length];
         for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
