@@ -40,83 +40,44 @@ public final class Gemm {
 
     /** C[m,n] (+)= A[m,k] · B[k,n] */
     public static void nn(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate) {
-        gemm(NN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, null, local(m, n, k), null, 0, 1);
+        gemm(NN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, null, local(m, n, k), 0, 1);
     }
 
     /** C[m,n] = ep((+)A[m,k] · B[k,n]), the {@code part}-th of {@code parts} slices of C. */
     public static void nn(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate,
                           GemmEpilogue ep, GemmWorkspace ws, int part, int parts) {
-        gemm(NN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, null, part, parts);
+        gemm(NN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, part, parts);
     }
 
     /** C[m,n] (+)= A[m,k] · B[n,k]ᵀ */
     public static void nt(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate) {
-        gemm(NT, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, null, local(m, n, k), null, 0, 1);
+        gemm(NT, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, null, local(m, n, k), 0, 1);
     }
 
     /** C[m,n] = ep((+)A[m,k] · B[n,k]ᵀ), the {@code part}-th of {@code parts} slices of C. */
     public static void nt(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate,
                           GemmEpilogue ep, GemmWorkspace ws, int part, int parts) {
-        gemm(NT, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, null, part, parts);
+        gemm(NT, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, part, parts);
     }
 
     /** C[m,n] (+)= A[k,m]ᵀ · B[k,n] */
     public static void tn(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate) {
-        gemm(TN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, null, local(m, n, k), null, 0, 1);
+        gemm(TN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, null, local(m, n, k), 0, 1);
     }
 
     /** C[m,n] = ep((+)A[k,m]ᵀ · B[k,n]), the {@code part}-th of {@code parts} slices of C. */
     public static void tn(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate,
                           GemmEpilogue ep, GemmWorkspace ws, int part, int parts) {
-        gemm(TN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, null, part, parts);
+        gemm(TN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, part, parts);
     }
 
     /**
      * C[m,n] = ep((+)op(A)·op(B)) in form {@code form} ({@link #NN}, {@link #NT}, {@link #TN}), the {@code part}-th
-     * of {@code parts} slices of C; {@code sharedA} is null, or A already packed whole by every part's
-     * {@link #packSharedA} when {@link #sharesA} says so (then no part packs A itself).
+     * of {@code parts} slices of C.
      */
     public static void run(int form, int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
-                           boolean accumulate, GemmEpilogue ep, GemmWorkspace ws, float[] sharedA, int part, int parts) {
-        gemm(form, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, sharedA, part, parts);
-    }
-
-    /**
-     * Whether splitting this GEMM over {@code parts} makes every part pack all of A (the blocked path, split by
-     * C's columns) and A, packed, is larger than one core's L2: then packing A once beforehand, each part a
-     * share of its panels ({@link #packSharedA}), saves the duplicates (at n = 1024 on two threads they are about
-     * a tenth of a part's time). A smaller A is cheaper to pack twice, block by block into each core's own L2,
-     * than to read half of from the other core: sharing fc1's 0.4 MB A (128 x 784) cut its two-thread
-     * GFLOPS by a quarter.
-     */
-    public static boolean sharesA(int form, int m, int n, int k, boolean accumulate, int parts) {
-        if (parts < 2 || m <= 0 || n <= L || k <= 0 || !Simd.VECTORIZED) return false;
-        if (!largeA(m, k)) return false;
-        boolean shortK = shortK(form, n, k, accumulate);
-        return !shortK && !direct(form, m, shortK) && splitsColumns(m, n, MR, NR, parts, false);
-    }
-
-    /** Whether A (m x k), packed, is larger than one core's L2: only such an A is ever shared ({@link #sharesA}). */
-    public static boolean largeA(int m, int k) { return 4L * sharedASize(m, k) > GemmBlocking.L2; }
-
-    /** Floats of the whole of A packed for {@link #packSharedA}: every K block's panels of all m rows. */
-    public static int sharedASize(int m, int k) { return (m + MR - 1) / MR * MR * Math.max(1, k); }
-
-    /**
-     * shared = A packed in MR-row panels for every K block of {@link #run}'s blocked path (K block pc's panels
-     * from offset roundUp(m, MR) * pc, row panel R at + R * kc): the {@code part}-th of {@code parts} shares of
-     * the panels, so the parts together pack A once.
-     */
-    public static void packSharedA(int form, int m, int k, float[] a, int aOff, float[] shared, int part, int parts) {
-        int aRs = form == TN ? 1 : k, aCs = form == TN ? m : 1;
-        int panels = (m + MR - 1) / MR, mPadded = panels * MR;
-        int r0 = Math.min(m, MR * (int) ((long) panels * part / parts)), r1 = Math.min(m, MR * (int) ((long) panels * (part + 1) / parts));
-        if (r0 >= r1) return;
-        int kb = kBlock(k);
-        for (int pc = 0; pc < k; pc += kb) {
-            int kc = Math.min(kb, k - pc);
-            GemmKernel.packA(a, aOff, aRs, aCs, r0, r1 - r0, pc, kc, shared, mPadded * pc + r0 * kc);
-        }
+                           boolean accumulate, GemmEpilogue ep, GemmWorkspace ws, int part, int parts) {
+        gemm(form, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, part, parts);
     }
 
     /** The depth of the blocked path's K blocks: equal blocks of at most KC, multiples of 8. */
@@ -157,7 +118,7 @@ public final class Gemm {
     }
 
     private static void gemm(int form, int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
-                             boolean accumulate, GemmEpilogue ep, GemmWorkspace ws, float[] sharedA, int part, int parts) {
+                             boolean accumulate, GemmEpilogue ep, GemmWorkspace ws, int part, int parts) {
         if (m <= 0 || n <= 0) return;
         if (ep != null && ep.isNone()) ep = null;
         if (!Simd.VECTORIZED) {
@@ -231,9 +192,6 @@ public final class Gemm {
             return;
         }
         int kb = kBlock(k);
-        // A packed whole beforehand by all parts (only a part that computes every row can use it)
-        boolean shared = sharedA != null && i0 == 0 && i1 == m;
-        int mPadded = (m + MR - 1) / MR * MR;
         // jc: N blocks (packed B in L3)
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
@@ -246,9 +204,7 @@ public final class Gemm {
                 // ic: M blocks (packed A in L2)
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
-                    float[] ap = shared ? sharedA : ws.packA;
-                    int a0 = shared ? mPadded * pc + ic * kc : 0;
-                    if (!shared) GemmKernel.packA(a, aOff, aRs, aCs, ic, mc, pc, kc, ws.packA, 0);
+                    GemmKernel.packA(a, aOff, aRs, aCs, ic, mc, pc, kc, ws.packA);
                     // jr, ir: register blocks, one B panel against every A panel
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
@@ -260,9 +216,9 @@ public final class Gemm {
                             if (mr == MR && nr == NR) {
                                 // a whole block: accumulators start from 0 or from C in registers, no tile
                                 int ci = cOff + (ic + ir) * n + jc + jr;
-                                GemmKernel.kernelWhole(kc, ap, a0 + ir * kc, ws.packB, jr * kc, beta, c, ci, n);
+                                GemmKernel.kernelWhole(kc, ws.packA, ir * kc, ws.packB, jr * kc, beta, c, ci, n);
                             } else {
-                                GemmKernel.edge(kc, ap, a0 + ir * kc, ws.packB, jr * kc, mr, nr, c, cOff, ic + ir, jc + jr, n, beta, ws.tile);
+                                GemmKernel.edge(kc, ws.packA, ir * kc, ws.packB, jr * kc, mr, nr, c, cOff, ic + ir, jc + jr, n, beta, ws.tile);
                             }
                         }
                     }

@@ -332,12 +332,12 @@ final class GemmKernel {
 
     /**
      * Packs rows [i0, i0 + mc) x columns [p0, p0 + kc) of A into panels of MR rows:
-     * ap[apOff + ir*kc + p*MR + r] = A(i0 + ir + r, p0 + p), zero past the last row.
+     * ap[ir*kc + p*MR + r] = A(i0 + ir + r, p0 + p), zero past the last row.
      */
-    static void packA(float[] a, int aOff, int aRs, int aCs, int i0, int mc, int p0, int kc, float[] ap, int apOff) {
+    static void packA(float[] a, int aOff, int aRs, int aCs, int i0, int mc, int p0, int kc, float[] ap) {
         for (int ir = 0; ir < mc; ir += MR) {
             int mr = Math.min(MR, mc - ir);
-            int base = apOff + ir * kc;
+            int base = ir * kc;
             if (aCs == 1) {
                 // rows of A are contiguous along k
                 int p = 0;

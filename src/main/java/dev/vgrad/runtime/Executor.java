@@ -20,9 +20,8 @@ import dev.vgrad.kernel.Softmax;
  *
  * <p>GEMM steps (dense forward with its bias + activation epilogue fused, and the two backward
  * forms) are split over {@link #threads()} parts run by the engine's {@link WorkerPool}; every part
- * packs into its own {@link GemmWorkspace}, allocated here once, sized from the plan's largest GEMM, except
- * an A larger than L2 that every part would pack whole: the parts pack it once together first, into one
- * shared buffer ({@link Gemm#sharesA}). The optimizer's update ({@code Trainer}) uses the same pool.
+ * packs into its own {@link GemmWorkspace}, allocated here once, sized from the plan's largest GEMM. The
+ * optimizer's update ({@code Trainer}) uses the same pool.
  * Results are bitwise identical for every thread count (the split is over rows or columns of C only).
  */
 public final class Executor {
@@ -37,16 +36,10 @@ public final class Executor {
     private final int maxM, maxN, maxK;
     private GemmWorkspace[] workspaces;
     private int threads;
-    /** The largest A of the plan's GEMMs packed whole ({@link Gemm#sharedASize}), for split GEMMs that share it. */
-    private final int maxSharedA;
-    /** A packed once for all parts of a split GEMM (allocated with the first thread count above 1). */
-    private float[] sharedA;
     // the GEMM being split over the worker pool
     private final WorkerPool.Task gemmTask = this::gemmPart;
-    private final WorkerPool.Task packTask = this::packPart;
     private Step gemmStep;
-    private int gemmRows, gemmM, gemmK;
-    private boolean gemmShared;
+    private int gemmRows;
 
     /** The default thread count: {@code -Dvgrad.threads=N}, else the available processors. */
     public static int defaultThreads() {
@@ -74,15 +67,8 @@ public final class Executor {
         this.grads = grads;
         this.arena = arena;
         this.epilogues = new GemmEpilogue[steps.length];
-        int mm = 1, nn = 1, kk = 1, shared = 0;
+        int mm = 1, nn = 1, kk = 1;
         for (Step st : steps) {
-            // room for a shared packed A only where one can be shared (larger than L2 at the compiled batch; fewer
-            // rows at run time only make it smaller)
-            if (st.kind() == StepKind.DENSE || st.kind() == StepKind.GEMM_NT) {
-                if (Gemm.largeA(st.rows(), st.inner())) shared = Math.max(shared, Gemm.sharedASize(st.rows(), st.inner()));
-            } else if (st.kind() == StepKind.GEMM_TN) {
-                if (Gemm.largeA(st.inner(), st.rows())) shared = Math.max(shared, Gemm.sharedASize(st.inner(), st.rows()));
-            }
             switch (st.kind()) {
                 case DENSE -> {
                     Operand[] o = st.operands();
@@ -98,7 +84,6 @@ public final class Executor {
         this.maxM = mm;
         this.maxN = nn;
         this.maxK = kk;
-        this.maxSharedA = shared;
         setThreads(threads);
     }
 
@@ -115,7 +100,6 @@ public final class Executor {
         GemmWorkspace[] ws = java.util.Arrays.copyOf(workspaces == null ? new GemmWorkspace[0] : workspaces, threads);
         for (int i = 0; i < threads; i++) if (ws[i] == null) ws[i] = new GemmWorkspace(maxM, maxN, maxK);
         this.workspaces = ws;
-        if (threads > 1 && sharedA == null && maxSharedA > 0) sharedA = new float[maxSharedA];
         this.threads = threads;
     }
 
@@ -191,45 +175,24 @@ public final class Executor {
         }
         gemmStep = st;
         gemmRows = rows;
-        gemmM = m;
-        gemmK = k;
-        // when every part would pack all of A, the parts first pack it once together
-        gemmShared = sharedA != null && Gemm.sharesA(form(st), m, st.cols(), k, st.kind() != StepKind.DENSE && st.accumulate(), threads)
-                && Gemm.sharedASize(m, k) <= sharedA.length;
-        if (gemmShared) WorkerPool.common().run(packTask, threads);
         WorkerPool.common().run(gemmTask, threads);
         gemmStep = null;
     }
 
-    private static int form(Step st) {
-        return switch (st.kind()) {
-            case GEMM_NT -> Gemm.NT;
-            case GEMM_TN -> Gemm.TN;
-            default -> Gemm.NN;
-        };
-    }
-
     private void gemmPart(int part, int parts) { gemmPart(gemmStep, gemmRows, part, parts); }
-
-    // part of parts of packing the split GEMM's A (x, dy or xᵀ) into sharedA
-    private void packPart(int part, int parts) {
-        Operand x = gemmStep.operand(0);
-        Gemm.packSharedA(form(gemmStep), gemmM, gemmK, a(x), x.offset(), sharedA, part, parts);
-    }
 
     // part of parts of one GEMM step: DENSE y = act(x W + b) (epilogue fused), GEMM_NT dx = dy Wᵀ, GEMM_TN dW = xᵀ dy
     private void gemmPart(Step st, int rows, int part, int parts) {
         int c = st.cols(), k = st.inner();
         Operand[] o = st.operands();
         GemmWorkspace ws = workspaces[part];
-        float[] packed = parts > 1 && gemmShared ? sharedA : null;
         switch (st.kind()) {
             case DENSE -> Gemm.run(Gemm.NN, rows, c, k, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[3]), o[3].offset(), false,
-                    epilogues[st.index()], ws, packed, part, parts);
+                    epilogues[st.index()], ws, part, parts);
             case GEMM_NT -> Gemm.run(Gemm.NT, rows, c, k, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(),
-                    st.accumulate(), null, ws, packed, part, parts);
+                    st.accumulate(), null, ws, part, parts);
             case GEMM_TN -> Gemm.run(Gemm.TN, k, c, rows, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(),
-                    st.accumulate(), null, ws, packed, part, parts);
+                    st.accumulate(), null, ws, part, parts);
             default -> throw new IllegalStateException("not a GEMM step: " + st.kind());
         }
     }

@@ -216,36 +216,6 @@ class GemmTest {
     }
 
     @Test
-    void aSharedPackedAGivesTheSameBitsAsEachPartPackingItsOwn() {
-        SplittableRandom r = new SplittableRandom(7);
-        // column splits of the blocked path: several M, K and register blocks, ragged edges
-        // (the shapes' A is over L2, as sharing needs; the paths are the same for any size)
-        int[][] shapes = {{GemmBlocking.MC + 7, 3 * GemmBlocking.NR + 5, 2 * GemmBlocking.KC + 9}, {617, 700, 500}};
-        int[] forms = {Gemm.NN, Gemm.NT, Gemm.TN};
-        int checked = 0;
-        for (int form : forms) {
-            for (int[] sh : shapes) {
-                int m = sh[0], n = sh[1], k = sh[2];
-                for (int parts = 2; parts <= 3; parts++) {
-                    if (!Gemm.sharesA(form, m, n, k, false, parts)) continue;
-                    float[] a = random(r, m * k), b = random(r, k * n), bias = random(r, n);
-                    GemmEpilogue ep = new GemmEpilogue(bias, 0, Activation.LEAKY_RELU, 0.25f, null, 0);
-                    float[] own = new float[m * n], shared = new float[m * n], packed = new float[Gemm.sharedASize(m, k)];
-                    GemmWorkspace ws = new GemmWorkspace(m, n, k);
-                    for (int p = 0; p < parts; p++) Gemm.run(form, m, n, k, a, 0, b, 0, own, 0, false, ep, ws, null, p, parts);
-                    for (int p = 0; p < parts; p++) Gemm.packSharedA(form, m, k, a, 0, packed, p, parts);
-                    for (int p = 0; p < parts; p++) Gemm.run(form, m, n, k, a, 0, b, 0, shared, 0, false, ep, ws, packed, p, parts);
-                    assertArrayEquals(own, shared, "form " + form + " m=" + m + " n=" + n + " k=" + k + " parts=" + parts);
-                    checked++;
-                }
-            }
-        }
-        assertTrue(checked >= 6, "cases that share A: " + checked);
-        assertTrue(Gemm.sharesA(Gemm.NN, 1024, 1024, 1024, false, 2), "n = 1024 on two threads shares A");
-        assertTrue(!Gemm.sharesA(Gemm.NN, 128, 256, 784, false, 2), "fc1 forward's A (0.4 MB) is packed by each part");
-    }
-
-    @Test
     void fusedBiasAndActivationEqualGemmThenBiasActivation() {
         SplittableRandom r = new SplittableRandom(4);
         for (Activation act : Activation.values()) {

@@ -75,9 +75,7 @@ public class GemmBench {
     long flop;
     float[] a, b, c;
     GemmWorkspace[] ws;
-    WorkerPool.Task task, denseTask, packTask;
-    float[] sharedA;
-    boolean shareA;
+    WorkerPool.Task task, denseTask;
     GemmEpilogue relu;
     MemorySegment sa, sb, sc;
     boolean skip;
@@ -98,11 +96,6 @@ public class GemmBench {
         for (int t = 0; t < threads; t++) ws[t] = new GemmWorkspace(m, n, k);
         WorkerPool.common().ensureThreads(threads);
         task = (part, parts) -> vgradPart(part, parts);
-        // as the runtime does: when every part would pack all of A, the parts pack it once together first
-        int gf = gemmForm();
-        shareA = Gemm.sharesA(gf, m, n, k, false, threads) && Gemm.worthSplitting(m, n, k, threads);
-        sharedA = shareA ? new float[Gemm.sharedASize(m, k)] : null;
-        packTask = (part, parts) -> Gemm.packSharedA(gf, m, k, a, 0, sharedA, part, parts);
         relu = new GemmEpilogue(random(r, n), 0, Activation.RELU, 0f, null, 0);
         denseTask = (part, parts) -> Gemm.nn(m, n, k, a, 0, b, 0, c, 0, false, relu, ws[part], part, parts);
         if (impl.equals("openblas")) {
@@ -182,12 +175,11 @@ public class GemmBench {
             vgradPart(0, 1);
             return;
         }
-        if (shareA) WorkerPool.common().run(packTask, threads);
         WorkerPool.common().run(task, threads);
     }
 
     private void vgradPart(int part, int parts) {
-        Gemm.run(gemmForm(), m, n, k, a, 0, b, 0, c, 0, false, null, ws[part], parts > 1 && shareA ? sharedA : null, part, parts);
+        Gemm.run(gemmForm(), m, n, k, a, 0, b, 0, c, 0, false, null, ws[part], part, parts);
     }
 
     private int gemmForm() {

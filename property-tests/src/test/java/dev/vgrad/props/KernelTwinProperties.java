@@ -267,10 +267,10 @@ class KernelTwinProperties {
     }
 
     @Test
-    @DisplayName("GEMM at large sizes (several 8-row blocks and K blocks, a shared packed A) equals its twin, and its thread split is bitwise the whole")
+    @DisplayName("GEMM at large sizes (several 8-row, M and K blocks) equals its twin and the random projection, and its thread split is bitwise the whole")
     void gemmAtLargeSizesEqualsTwinAndSplitsBitwise() {
-        // a quarter of the draws have an A larger than L2 packed (m >= 240, k >= 1024 at 1 MiB) and C at least as wide
-        // as tall, split by columns: the shared packed A
+        // a quarter of the draws are large: an A larger than L2 packed (m >= 240, k >= 1024 at 1 MiB), two K blocks,
+        // C at least as wide as tall (split by columns)
         forAll(25, s -> s.between(0, 3) == 0
                 ? new Object[] {s.between(0, 2), s.between(240, 300), s.between(300, 340), s.between(1024, 1100), s.bool(), s.between(2, 3), Gens.data().draw(s)}
                 : new Object[] {s.between(0, 2), blockSize(300).draw(s), blockSize(80).draw(s), blockSize(1100).draw(s), s.bool(), s.between(2, 3), Gens.data().draw(s)}, c -> {
@@ -281,7 +281,7 @@ class KernelTwinProperties {
             float[] al = d.uniform(m * k, 1), bl = d.uniform(k * n, 1), c0 = d.uniform(m * n, 1);
             float[] a = form == 2 ? transpose(al, m, k) : al, b = form == 1 ? transpose(bl, k, n) : bl;
             float[] whole = c0.clone(), split = c0.clone();
-            Gemm.run(form, m, n, k, a, 0, b, 0, whole, 0, acc, null, new dev.vgrad.kernel.GemmWorkspace(m, n, k), null, 0, 1);
+            Gemm.run(form, m, n, k, a, 0, b, 0, whole, 0, acc, null, new dev.vgrad.kernel.GemmWorkspace(m, n, k), 0, 1);
             String name = "gemm form " + form + " (" + m + "x" + n + "x" + k + ")";
             if ((long) m * n * k <= 2_000_000) {
                 // element by element against the scalar twin (bounded so the property stays fast)
@@ -319,16 +319,13 @@ class KernelTwinProperties {
                 }
                 close(name + " C t vs A (B t), row", i, ct, want, 2 * (k + 2) * U * scale + 1e-12);
             }
-            // the split, with A packed once by all parts first when the executor would do so
-            float[] shared = Gemm.sharesA(form, m, n, k, acc, parts) ? new float[Gemm.sharedASize(m, k)] : null;
-            if (shared != null) for (int part = 0; part < parts; part++) Gemm.packSharedA(form, m, k, a, 0, shared, part, parts);
+            // the split, each part with its own workspace as each worker has
             for (int part = parts - 1; part >= 0; part--) {
-                Gemm.run(form, m, n, k, a, 0, b, 0, split, 0, acc, null, new dev.vgrad.kernel.GemmWorkspace(m, n, k), shared, part, parts);
+                Gemm.run(form, m, n, k, a, 0, b, 0, split, 0, acc, null, new dev.vgrad.kernel.GemmWorkspace(m, n, k), part, parts);
             }
             for (int i = 0; i < whole.length; i++) {
                 if (Float.floatToIntBits(whole[i]) != Float.floatToIntBits(split[i])) {
-                    throw new AssertionError("gemm form " + form + " (" + m + "x" + n + "x" + k + ") in " + parts + " parts" + (shared != null ? " (shared A)" : "")
-                            + " differs at " + i + ": " + split[i] + " vs " + whole[i]);
+                    throw new AssertionError("gemm form " + form + " (" + m + "x" + n + "x" + k + ") in " + parts + " parts differs at " + i + ": " + split[i] + " vs " + whole[i]);
                 }
             }
         });
