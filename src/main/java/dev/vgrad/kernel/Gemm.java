@@ -223,7 +223,7 @@ public final class Gemm {
                         }
                     }
                     // the epilogue over this M x N block once it is final: whole rows of nc columns, not a call
-                    // per 6 x 32 register block, whose loop overheads cost 15-20% of a 256-deep product
+                    // per register block, whose loop overheads cost 15-20% of a 256-deep product
                     if (e != null) e.applyBlock(c, cOff, ic, jc, n, mc, nc);
                 }
             }

@@ -118,7 +118,7 @@ final class GemmKernel {
     private static final float[] ZEROS = new float[2 * L];
 
     /**
-     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < MR, j < NR: a whole 6 x 2-vector block from packed
+     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < 6, j < NR: a whole 6 x 2-vector block from packed
      * panels (C at {@code ci}, rows {@code ldc} apart). The accumulators start from C (beta) or 0 in registers
      * and are stored straight into C: without {@link #edge}'s tile, whose start and spill cost about 20%
      * of a 128-deep block (a batch of 128 is the inner dimension of every dW product). The same bits as
@@ -137,7 +137,7 @@ final class GemmKernel {
         FloatVector c40 = FloatVector.fromArray(S, st, s0 + 4 * sr), c41 = FloatVector.fromArray(S, st, s0 + 4 * sr + L);
         FloatVector c50 = FloatVector.fromArray(S, st, s0 + 5 * sr), c51 = FloatVector.fromArray(S, st, s0 + 5 * sr + L);
         for (int p = 0; p < kc; p++) {
-            int ap = aOff + p * MR, bp = bOff + p * NR;
+            int ap = aOff + p * 6, bp = bOff + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, bp);
             FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
             FloatVector x = FloatVector.broadcast(S, a[ap]);
