@@ -125,6 +125,8 @@ class ExecutorThreadsTest {
     void describeRecordsTheGemmSpeciesAndSimdStatus() {
         String d = mlp(1).plan().describe();
         assertTrue(d.contains("gemm: ") && d.matches("(?s).*-bit, [68]x\\d+ register block.*"), d);
+        // the 256-bit leg of the build (-Dvgrad.gemm.bits=256) runs the 8-lane, 6-row block
+        if ("256".equals(System.getProperty("vgrad.gemm.bits"))) assertTrue(d.contains("gemm: 256-bit, 6x16 register block"), d);
         assertTrue(Gemm.worthSplitting(128, 256, 784, 2));
         assertTrue(Simd.status().startsWith("SIMD: "));
     }
