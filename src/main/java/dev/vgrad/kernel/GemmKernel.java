@@ -25,8 +25,11 @@ import jdk.incubator.vector.VectorSpecies;
  * path passes the caller's arrays unpacked. The accumulators start from C when beta is set (beta = 1,
  * or any K block after the first) and from 0 otherwise, so each element of C is a single fma chain over
  * p = 0..k-1 however K is blocked: the same bits as the unblocked small-M path and the serving GEMV.
- * The block is spilled to a small tile (L1) and stored with its edges: rows past {@code mr} re-read the
- * last valid row and are not stored, columns past {@code nr} are not stored. The caller applies the epilogue
+ * A whole block of packed panels ({@link #kernelWhole}: 8 x 2 vectors with 16 lanes, 6 x 2 with 8) starts
+ * from C or 0 in registers and is stored straight into C. An edge block ({@link #edge}, and the strided
+ * {@link #kernel6x2}) is computed on a small tile (L1) and stored with its edges: rows past {@code mr} are
+ * zero padding of the packed panel (the strided kernel re-reads the last valid row) and, like columns past
+ * {@code nr}, are not stored. The caller applies the epilogue
  * to each finished M x N block of C in whole rows. (Merging and activating inside the kernel from registers
  * made C2 hit its inlining node limit and box the vectors, which allocates; a call per register block cost
  * 15-20% of a 256-deep product in loop overheads.)
