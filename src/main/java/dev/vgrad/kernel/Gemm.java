@@ -208,8 +208,8 @@ public final class Gemm {
                     // jr, ir: register blocks, one B panel against every A panel
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
-                        // B's panel packed just before its first use, by the first M block: it is then still in
-                        // L2 (packing the whole KC x NC block first wrote fc1's 0.8 MB of W out to L3 and read it back)
+                        // B's panel packed just before its first use, by the first M block, while it is hot in cache
+                        // (against packing the whole KC x NC block first: neutral in the MLP step, +0.2 to +1.2 %)
                         if (ic == i0) GemmKernel.packB(NR, b, bOff, bRs, bCs, pc, kc, jc + jr, nr, ws.packB, jr * kc);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);

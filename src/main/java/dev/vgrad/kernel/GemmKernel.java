@@ -351,8 +351,8 @@ final class GemmKernel {
                     for (int q = p; q < kc; q++) ap[base + q * MR + r] = a[src + q];
                 }
             } else {
-                // columns of A are contiguous (A is stored transposed, aRs == 1): mr floats per step of k
-                // (System.arraycopy: C2 copies a short constant length inline, with one masked vector move)
+                // columns of A are contiguous (A is stored transposed, aRs == 1): mr floats per step of k, a full
+                // panel by vector loads and masked stores, an edge panel by System.arraycopy
                 int src = aOff + (i0 + ir) * aRs + p0 * aCs;
                 if (mr == MR && L >= MR) {
                     packColumns(a, src, aCs, kc, ap, base);
@@ -375,7 +375,8 @@ final class GemmKernel {
      * returns: a panel of 8 rows of a row-major A, 8 x 16 at a time in registers (16 lanes only). Each row's
      * lanes are deinterleaved (even k, then odd k), then the two 8 x 8 halves are transposed in place by
      * {@link #transpose16}'s last three stages: row v then holds steps 2v and 2v + 1 of k, 16 contiguous floats
-     * of the panel. About a fifth of the scalar copy's time on fc1's A (128 x 784).
+     * of the panel (against the scalar copy, fc1's forward went from 95.1 to 97.7 GFLOP per CPU-second, best of
+     * alternating runs).
      */
     private static int packRows8(float[] a, int src, int aRs, int kc, float[] ap, int base) {
         int p = 0;
