@@ -23,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <ul>
  *   <li>{@link #dots}: C = A·Bᵀ with Bᵀ's rows contiguous along k (nn packs them, nt has them): dot
- *       products of 8 rows of A with 2 rows of Bᵀ at a time, every lane busy, the 16 lane sums reduced
+ *       products of 4 rows of A with 5 rows of Bᵀ at a time, every lane busy, the 20 lane sums reduced
  *       together by a transposing tree (4 levels of blend, swap and add) instead of one by one.</li>
  *   <li>{@link #outer}: C = Aᵀ·B (tn, the output layer's dW) computed as Cᵀ = Bᵀ·A: rows of A are
  *       contiguous along C's rows, so each step of k is an outer product of 4 vectors of A's row p with 5
@@ -40,17 +40,21 @@ final class GemmNarrow {
 
     private static final VectorSpecies<Float> S = GemmBlocking.S;
 
-    /** {@link #dots}' 8-row blocks need 16 lanes (8 x 2 accumulators, one per lane of the reduced vector). */
+    /** {@link #dots}' 4 x 5 blocks need 16 lanes (the lane-sum trees work on 16-lane vectors). */
     static final boolean DOTS = L == 16;
     /** Rows of a {@link #dots} block: threads split C's rows in multiples of it. */
-    static final int DOT_ROWS = 8;
+    static final int DOT_ROWS = 4;
+    /** Columns of a {@link #dots} block (10 classes: two blocks). */
+    static final int DOT_COLS = 5;
+    /** {@link #reduce4} leaves the sum of its accumulator r in lane LAST4[r]. */
+    private static final int[] LAST4 = {0, 8, 4, 12};
 
     /** The tree leaves the sum of accumulator bitreverse(l) in lane l; this shuffle puts sum t in lane t. */
     private static final VectorShuffle<Float> NATURAL = DOTS ? VectorShuffle.fromArray(S, new int[] {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15}, 0) : null;
 
     /**
      * C[i, j] (+)= sum_p A[i, p] Bt[j, p] for i in [i0, i1), j < n: A (m x k) and Bt (n x k) row-major,
-     * both read in place. Blocks of 8 rows x 2 columns (with {@link #DOTS}), the last rows 2 x 4 at a time;
+     * both read in place. Blocks of 4 rows x 5 columns (with {@link #DOTS}), the last rows 2 x 4 at a time;
      * columns past the edge re-read the last one and are not stored. Each sum: lane-wise partials over whole
      * vectors of k, the lanes added in one fixed tree, then the k tail in order: the same bits for a row
      * whichever block computes it, so a row's result does not depend on m (a served row equals its batch row).
@@ -60,33 +64,39 @@ final class GemmNarrow {
         int kv = S.loopBound(k);
         int i = i0;
         for (; DOTS && i + DOT_ROWS <= i1; i += DOT_ROWS) {
-            for (int j = 0; j < n; j += 2) {
-                int b0 = btOff + j * k, b1 = btOff + Math.min(j + 1, n - 1) * k;
-                // the kernel and the tree are separate methods: one holding both grows past C2's inlining budget,
+            for (int j = 0; j < n; j += DOT_COLS) {
+                // the kernel and the trees are separate methods: one holding all grows past C2's inlining budget,
                 // and a Vector API call left out of line boxes its vectors (allocates)
-                dots8x2(kv, k, a, aOff + i * k, bt, b0, b1, tile);
+                dots4x5(kv, k, a, aOff + i * k, bt, btOff, j, n, tile);
                 reduce16(tile);
-                // C (+)= the sums (lane 2r + q: row r, column q) plus their k tails
-                int cols = Math.min(2, n - j), ci = cOff + i * n + j;
-                if (cols == 2 && kv == k && !beta) {
-                    // a whole block and no tail: two stores per row
+                reduce4(tile);
+                // C (+)= the sums (accumulator 4q + r: row r, column q) plus their k tails
+                int cols = Math.min(DOT_COLS, n - j), ci = cOff + i * n + j;
+                if (cols == DOT_COLS && kv == k && !beta) {
+                    // a whole block and no tail: five stores per row
                     for (int r = 0; r < DOT_ROWS; r++) {
-                        c[ci + r * n] = tile[16 * L + 2 * r];
-                        c[ci + r * n + 1] = tile[16 * L + 2 * r + 1];
+                        int cr = ci + r * n, t = 20 * L + r;
+                        c[cr] = tile[t];
+                        c[cr + 1] = tile[t + 4];
+                        c[cr + 2] = tile[t + 8];
+                        c[cr + 3] = tile[t + 12];
+                        c[cr + 4] = tile[21 * L + LAST4[r]];
                     }
                     continue;
                 }
-                for (int t = 0; t < 2 * DOT_ROWS; t++) {
-                    int r = t >> 1, q = t & 1;
+                for (int t = 0; t < DOT_ROWS * DOT_COLS; t++) {
+                    int r = t & 3, q = t >> 2;
                     if (q >= cols) continue;
-                    float sum = tile[16 * L + t];
-                    int ar = aOff + (i + r) * k, br = q == 0 ? b0 : b1;
-                    for (int p = kv; p < k; p++) sum = Math.fma(a[ar + p], bt[br + p], sum);
+                    float sum = t < 16 ? tile[20 * L + t] : tile[21 * L + LAST4[r]];
+                    if (kv < k) {
+                        int ar = aOff + (i + r) * k, br = btOff + (j + q) * k;
+                        for (int p = kv; p < k; p++) sum = Math.fma(a[ar + p], bt[br + p], sum);
+                    }
                     c[ci + r * n + q] = beta ? c[ci + r * n + q] + sum : sum;
                 }
             }
         }
-        // the last rows (all of them for batches under 8, or without 16 lanes): 2 rows x 4 columns at a time,
+        // the last rows (all of them for batches under 4, or without 16 lanes): 2 rows x 4 columns at a time,
         // each sum the same bits as above (the same partials; the rotation fold adds the lanes as the tree does)
         for (; i < i1; i += 2) {
             int rows = Math.min(2, i1 - i);
@@ -107,41 +117,42 @@ final class GemmNarrow {
     }
 
     /**
-     * tile[(2r + q)*L + lane] = sum over p = lane, lane + L, ... < kv of A[r, p] Bt[q, p]: lane-wise partial
-     * dot products of rows a0 + r*k (r < 8) with rows b0, b1.
+     * tile[(4q + r)*L + lane] = sum over p = lane, lane + L, ... < kv of A[r, p] Bt[j + q, p]: lane-wise partial
+     * dot products of rows a0 + r*k (r < 4) with rows j .. j + 4 of Bt (past n, the last row again). Four rows
+     * by five columns: 9 vector loads for 20 fma, where 8 x 2 needed 10 for 16. The loops alone ran at 100
+     * against 82 GFLOPS on 128x256·256x10; whole products (paired probe) gained 1.5 % there, where the lane-sum
+     * trees weigh as much as the loops, and 43 % at k = 1024.
      */
-    private static void dots8x2(int kv, int k, float[] a, int a0, float[] bt, int b0, int b1, float[] tile) {
-        int a1 = a0 + k, a2 = a0 + 2 * k, a3 = a0 + 3 * k, a4 = a0 + 4 * k, a5 = a0 + 5 * k, a6 = a0 + 6 * k, a7 = a0 + 7 * k;
+    private static void dots4x5(int kv, int k, float[] a, int a0, float[] bt, int btOff, int j, int n, float[] tile) {
+        int a1 = a0 + k, a2 = a0 + 2 * k, a3 = a0 + 3 * k;
+        int b0 = btOff + j * k, b1 = btOff + Math.min(j + 1, n - 1) * k, b2 = btOff + Math.min(j + 2, n - 1) * k;
+        int b3 = btOff + Math.min(j + 3, n - 1) * k, b4 = btOff + Math.min(j + 4, n - 1) * k;
         FloatVector z = FloatVector.zero(S);
-        FloatVector v0 = z, v1 = z, v2 = z, v3 = z, v4 = z, v5 = z, v6 = z, v7 = z;
-        FloatVector v8 = z, v9 = z, v10 = z, v11 = z, v12 = z, v13 = z, v14 = z, v15 = z;
+        FloatVector v0 = z, v1 = z, v2 = z, v3 = z, v4 = z, v5 = z, v6 = z, v7 = z, v8 = z, v9 = z;
+        FloatVector v10 = z, v11 = z, v12 = z, v13 = z, v14 = z, v15 = z, v16 = z, v17 = z, v18 = z, v19 = z;
         for (int p = 0; p < kv; p += L) {
-            FloatVector y0 = FloatVector.fromArray(S, bt, b0 + p), y1 = FloatVector.fromArray(S, bt, b1 + p);
-            FloatVector x = FloatVector.fromArray(S, a, a0 + p);
-            v0 = x.fma(y0, v0); v1 = x.fma(y1, v1);
-            x = FloatVector.fromArray(S, a, a1 + p);
-            v2 = x.fma(y0, v2); v3 = x.fma(y1, v3);
-            x = FloatVector.fromArray(S, a, a2 + p);
-            v4 = x.fma(y0, v4); v5 = x.fma(y1, v5);
-            x = FloatVector.fromArray(S, a, a3 + p);
-            v6 = x.fma(y0, v6); v7 = x.fma(y1, v7);
-            x = FloatVector.fromArray(S, a, a4 + p);
-            v8 = x.fma(y0, v8); v9 = x.fma(y1, v9);
-            x = FloatVector.fromArray(S, a, a5 + p);
-            v10 = x.fma(y0, v10); v11 = x.fma(y1, v11);
-            x = FloatVector.fromArray(S, a, a6 + p);
-            v12 = x.fma(y0, v12); v13 = x.fma(y1, v13);
-            x = FloatVector.fromArray(S, a, a7 + p);
-            v14 = x.fma(y0, v14); v15 = x.fma(y1, v15);
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p), x1 = FloatVector.fromArray(S, a, a1 + p);
+            FloatVector x2 = FloatVector.fromArray(S, a, a2 + p), x3 = FloatVector.fromArray(S, a, a3 + p);
+            FloatVector y = FloatVector.fromArray(S, bt, b0 + p);
+            v0 = x0.fma(y, v0); v1 = x1.fma(y, v1); v2 = x2.fma(y, v2); v3 = x3.fma(y, v3);
+            y = FloatVector.fromArray(S, bt, b1 + p);
+            v4 = x0.fma(y, v4); v5 = x1.fma(y, v5); v6 = x2.fma(y, v6); v7 = x3.fma(y, v7);
+            y = FloatVector.fromArray(S, bt, b2 + p);
+            v8 = x0.fma(y, v8); v9 = x1.fma(y, v9); v10 = x2.fma(y, v10); v11 = x3.fma(y, v11);
+            y = FloatVector.fromArray(S, bt, b3 + p);
+            v12 = x0.fma(y, v12); v13 = x1.fma(y, v13); v14 = x2.fma(y, v14); v15 = x3.fma(y, v15);
+            y = FloatVector.fromArray(S, bt, b4 + p);
+            v16 = x0.fma(y, v16); v17 = x1.fma(y, v17); v18 = x2.fma(y, v18); v19 = x3.fma(y, v19);
         }
         v0.intoArray(tile, 0); v1.intoArray(tile, L); v2.intoArray(tile, 2 * L); v3.intoArray(tile, 3 * L);
         v4.intoArray(tile, 4 * L); v5.intoArray(tile, 5 * L); v6.intoArray(tile, 6 * L); v7.intoArray(tile, 7 * L);
         v8.intoArray(tile, 8 * L); v9.intoArray(tile, 9 * L); v10.intoArray(tile, 10 * L); v11.intoArray(tile, 11 * L);
         v12.intoArray(tile, 12 * L); v13.intoArray(tile, 13 * L); v14.intoArray(tile, 14 * L); v15.intoArray(tile, 15 * L);
+        v16.intoArray(tile, 16 * L); v17.intoArray(tile, 17 * L); v18.intoArray(tile, 18 * L); v19.intoArray(tile, 19 * L);
     }
 
     /**
-     * tile[16L + t] = sum of the lanes of tile[t*L ..] for t < 16: 16 lane sums at once by a transposing
+     * tile[20L + t] = sum of the lanes of tile[t*L ..] for t < 16: 16 lane sums at once by a transposing
      * tree. Level d (8, 4, 2, 1) pairs vectors u, v: lane i becomes u[i] + u[i ^ d] where (i & d) == 0 and
      * v[i] + v[i ^ d] elsewhere, halving the vectors and the lanes each covers; the last level leaves the sums
      * in bit-reversed lane order, which one shuffle undoes.
@@ -173,7 +184,22 @@ final class GemmNarrow {
         v0 = v0.blend(v4, M2).add(v4.blend(v0, M2).rearrange(X2));
         v8 = v8.blend(v12, M2).add(v12.blend(v8, M2).rearrange(X2));
         // level 1: lane l = the whole sum of vector bitreverse(l); then lane t = that of vector t
-        v0.blend(v8, M1).add(v8.blend(v0, M1).rearrange(X1)).rearrange(NATURAL).intoArray(tile, 16 * L);
+        v0.blend(v8, M1).add(v8.blend(v0, M1).rearrange(X1)).rearrange(NATURAL).intoArray(tile, 20 * L);
+    }
+
+    /**
+     * tile[21L + LAST4[r]] = sum of the lanes of tile[(16 + r)*L ..] for r < 4: {@link #reduce16}'s tree for four
+     * vectors, levels 8 and 4 across them, then levels 2 and 1 within the one left (the same pairs of lanes added
+     * in the same order: the same bits as the 16-vector tree).
+     */
+    private static void reduce4(float[] tile) {
+        FloatVector v0 = FloatVector.fromArray(S, tile, 16 * L), v1 = FloatVector.fromArray(S, tile, 17 * L);
+        FloatVector v2 = FloatVector.fromArray(S, tile, 18 * L), v3 = FloatVector.fromArray(S, tile, 19 * L);
+        v0 = v0.blend(v1, M8).add(v1.blend(v0, M8).rearrange(X8));
+        v2 = v2.blend(v3, M8).add(v3.blend(v2, M8).rearrange(X8));
+        v0 = v0.blend(v2, M4).add(v2.blend(v0, M4).rearrange(X4));
+        v0 = v0.add(v0.rearrange(X2));
+        v0.add(v0.rearrange(X1)).intoArray(tile, 21 * L);
     }
 
     /**
