@@ -238,7 +238,7 @@ public final class Gemm {
     private static void packTransposed(int n, int k, float[] b, int bOff, float[] bt) {
         int p = 0;
         if (L == 16 && n <= 16) {
-            for (; p + 16 <= k && bOff + (p + 15) * n + 16 <= b.length; p += 16) GemmKernel.transpose16(b, bOff + p * n, n, bt, p, k);
+            for (; p + 16 <= k && bOff + (p + 15) * n + 16 <= b.length; p += 16) GemmKernel.transpose16(b, bOff + p * n, n, bt, p, k, n);
         }
         // tail
         for (int j = 0; j < n; j++) {
