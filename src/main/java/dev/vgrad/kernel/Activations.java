@@ -64,7 +64,7 @@ public final class Activations {
         int i = 0;
         for (int nv = S.loopBound(n); i < nv; i += S.length()) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-            one.div(v.neg().lanewise(VectorOperators.EXP).add(one)).intoArray(y, yOff + i);
+            one.div(Exp.exp(v.neg()).add(one)).intoArray(y, yOff + i);
         }
         // tail
         for (; i < n; i++) y[yOff + i] = scalar(Activation.SIGMOID, 0f, x[xOff + i]);
@@ -74,7 +74,7 @@ public final class Activations {
     static void tanh(float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;
         for (int nv = S.loopBound(n); i < nv; i += S.length()) {
-            FloatVector.fromArray(S, x, xOff + i).lanewise(VectorOperators.TANH).intoArray(y, yOff + i);
+            Exp.tanh(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
         }
         // tail
         for (; i < n; i++) y[yOff + i] = scalar(Activation.TANH, 0f, x[xOff + i]);
@@ -86,7 +86,7 @@ public final class Activations {
         for (int nv = S.loopBound(n); i < nv; i += S.length()) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
             FloatVector inner = v.mul(v).mul(GELU_K).add(1f).mul(v).mul(GELU_C);
-            inner.lanewise(VectorOperators.TANH).add(1f).mul(v).mul(0.5f).intoArray(y, yOff + i);
+            Exp.tanh(inner).add(1f).mul(v).mul(0.5f).intoArray(y, yOff + i);
         }
         // tail
         for (; i < n; i++) y[yOff + i] = scalar(Activation.GELU, 0f, x[xOff + i]);
@@ -170,7 +170,7 @@ public final class Activations {
         for (int nv = S.loopBound(n); i < nv; i += S.length()) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
             FloatVector x2 = v.mul(v);
-            FloatVector t = x2.mul(GELU_K).add(1f).mul(v).mul(GELU_C).lanewise(VectorOperators.TANH);
+            FloatVector t = Exp.tanh(x2.mul(GELU_K).add(1f).mul(v).mul(GELU_C));
             FloatVector dInner = x2.mul(3f * GELU_K).add(1f).mul(GELU_C);
             FloatVector der = t.add(1f).mul(0.5f).add(t.mul(t).neg().add(1f).mul(v).mul(dInner).mul(0.5f));
             FloatVector d = FloatVector.fromArray(S, dy, dyOff + i).mul(der);
@@ -184,17 +184,20 @@ public final class Activations {
         }
     }
 
-    /** act(x) for one float; the scalar definitions every vector kernel is tested against. */
+    /**
+     * act(x) for one float; the scalar definitions every vector kernel is tested against, the same operations in
+     * the same order (exp and tanh from {@link Exp}), so a tail element has the bits of a vector lane.
+     */
     public static float scalar(Activation act, float alpha, float x) {
         switch (act) {
             case IDENTITY: return x;
             case RELU: return Math.max(x, 0f);
             case LEAKY_RELU: return x < 0f ? alpha * x : x;
-            case SIGMOID: return 1f / ((float) Math.exp(-x) + 1f);
-            case TANH: return (float) Math.tanh(x);
+            case SIGMOID: return 1f / (Exp.exp(-x) + 1f);
+            case TANH: return Exp.tanh(x);
             case GELU: {
                 float inner = (x * x * GELU_K + 1f) * x * GELU_C;
-                return ((float) Math.tanh(inner) + 1f) * x * 0.5f;
+                return (Exp.tanh(inner) + 1f) * x * 0.5f;
             }
             default: throw new AssertionError(act);
         }
@@ -210,7 +213,7 @@ public final class Activations {
             case TANH: return -(v * v) + 1f;
             case GELU: {
                 float x2 = v * v;
-                float t = (float) Math.tanh((x2 * GELU_K + 1f) * v * GELU_C);
+                float t = Exp.tanh((x2 * GELU_K + 1f) * v * GELU_C);
                 float dInner = (x2 * (3f * GELU_K) + 1f) * GELU_C;
                 return (t + 1f) * 0.5f + (-(t * t) + 1f) * v * dInner * 0.5f;
             }

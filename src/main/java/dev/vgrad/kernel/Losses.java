@@ -1,7 +1,6 @@
 package dev.vgrad.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -61,7 +60,7 @@ public final class Losses {
         int nv = S.loopBound(n);
         FloatVector sv = FloatVector.zero(S);
         int j = 0;
-        for (; j < nv; j += S.length()) sv = sv.add(FloatVector.fromArray(S, z, off + j).sub(shift).lanewise(VectorOperators.EXP));
+        for (; j < nv; j += S.length()) sv = sv.add(Exp.exp(FloatVector.fromArray(S, z, off + j).sub(shift)));
         // fixed-order lane sum, written out here: a vector passed to a call C2 does not inline is boxed
         if (Simd.LANES > 8) sv = sv.add(sv.rearrange(Simd.R8));
         if (Simd.LANES > 4) sv = sv.add(sv.rearrange(Simd.R4));
@@ -69,7 +68,7 @@ public final class Losses {
         if (Simd.LANES > 1) sv = sv.add(sv.rearrange(Simd.R1));
         float sum = sv.lane(0);
         // tail
-        for (; j < n; j++) sum += (float) Math.exp(z[off + j] - shift);
+        for (; j < n; j++) sum += Exp.exp(z[off + j] - shift);
         return sum;
     }
 
@@ -110,33 +109,26 @@ public final class Losses {
         return loss / n;
     }
 
-    /** L = 1/n sum_i max(z,0) - z t + log(1 + exp(-|z|));  dz[i] = (sigmoid(z[i]) - t[i]) / n */
+    /**
+     * L = 1/n sum_i max(z,0) - z t + log(1 + exp(-|z|));  dz[i] = (sigmoid(z[i]) - t[i]) / n. The loss is summed in
+     * scalar, in order (log1p has no vector form whose bits are the same in every JIT tier); dz by vectors.
+     */
     public static double bceWithLogits(int n, float[] z, int zOff, float[] t, int tOff, float[] dz, int dzOff) {
-        int nv = S.loopBound(n);
-        float inv = 1f / n;
-        FloatVector acc = FloatVector.zero(S);
-        int i = 0;
-        for (; i < nv; i += S.length()) {
-            FloatVector zv = FloatVector.fromArray(S, z, zOff + i);
-            FloatVector tv = FloatVector.fromArray(S, t, tOff + i);
-            FloatVector l = zv.max(0f).sub(zv.mul(tv)).add(zv.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
-            acc = acc.add(l);
-            if (dz != null) {
-                FloatVector sig = FloatVector.broadcast(S, 1f).div(zv.neg().lanewise(VectorOperators.EXP).add(1f));
-                sig.sub(tv).mul(inv).intoArray(dz, dzOff + i);
-            }
+        double loss = 0;
+        for (int i = 0; i < n; i++) {
+            float zz = z[zOff + i];
+            loss += Math.max(zz, 0f) - zz * t[tOff + i] + (float) Math.log1p(Exp.exp(-Math.abs(zz)));
         }
-        // fixed-order lane sum, written out here: a vector passed to a call C2 does not inline is boxed
-        if (Simd.LANES > 8) acc = acc.add(acc.rearrange(Simd.R8));
-        if (Simd.LANES > 4) acc = acc.add(acc.rearrange(Simd.R4));
-        if (Simd.LANES > 2) acc = acc.add(acc.rearrange(Simd.R2));
-        if (Simd.LANES > 1) acc = acc.add(acc.rearrange(Simd.R1));
-        double loss = acc.lane(0);
-        // tail
-        for (; i < n; i++) {
-            float zz = z[zOff + i], tt = t[tOff + i];
-            loss += Math.max(zz, 0f) - zz * tt + (float) Math.log1p((float) Math.exp(-Math.abs(zz)));
-            if (dz != null) dz[dzOff + i] = (1f / ((float) Math.exp(-zz) + 1f) - tt) * inv;
+        if (dz != null) {
+            float inv = 1f / n;
+            FloatVector one = FloatVector.broadcast(S, 1f);
+            int i = 0;
+            for (int nv = S.loopBound(n); i < nv; i += S.length()) {
+                FloatVector zv = FloatVector.fromArray(S, z, zOff + i);
+                one.div(Exp.exp(zv.neg()).add(one)).sub(FloatVector.fromArray(S, t, tOff + i)).mul(inv).intoArray(dz, dzOff + i);
+            }
+            // tail
+            for (; i < n; i++) dz[dzOff + i] = (1f / (Exp.exp(-z[zOff + i]) + 1f) - t[tOff + i]) * inv;
         }
         return loss / n;
     }

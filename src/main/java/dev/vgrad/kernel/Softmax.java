@@ -121,7 +121,7 @@ public final class Softmax {
         FloatVector sv = FloatVector.zero(S);
         int j = 0;
         for (; j < nv; j += S.length()) {
-            FloatVector e = FloatVector.fromArray(S, x, xOff + j).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = Exp.exp(FloatVector.fromArray(S, x, xOff + j).sub(shift));
             e.intoArray(y, yOff + j);
             sv = sv.add(e);
         }
@@ -133,7 +133,7 @@ public final class Softmax {
         float sum = sv.lane(0);
         // tail
         for (; j < n; j++) {
-            float e = (float) Math.exp(x[xOff + j] - shift);
+            float e = Exp.exp(x[xOff + j] - shift);
             y[yOff + j] = e;
             sum += e;
         }

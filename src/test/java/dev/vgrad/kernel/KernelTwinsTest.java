@@ -9,8 +9,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every vector kernel against its scalar twin at sizes around the lane count (so tails run) and at
- * offsets inside larger arrays. Tolerances: elementwise ops exact or within a few float ulps (the
- * vector EXP/TANH may differ from Math's by an ulp); sums within k * 1e-6 relative (order differs).
+ * offsets inside larger arrays. Tolerances: elementwise ops exact or within a few float ulps (activations now
+ * equal their twins bitwise: both take exp and tanh from Exp); sums within k * 1e-6 relative (order differs).
  */
 class KernelTwinsTest {
     static int[] sizes() {

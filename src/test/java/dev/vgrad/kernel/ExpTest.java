@@ -1,0 +1,77 @@
+package dev.vgrad.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link Exp}: hand-worked values and limits, the vector form bitwise equal to its scalar twin, and the error
+ * against Math.exp / Math.tanh (double precision, rounded once to float) over wide random ranges.
+ */
+class ExpTest {
+    private static final VectorSpecies<Float> S = Simd.FLOATS;
+
+    private static int ulps(float a, float b) {
+        if (a == b || Float.isNaN(a) && Float.isNaN(b)) return 0;
+        return Math.abs(Float.floatToIntBits(a) - Float.floatToIntBits(b));
+    }
+
+    @Test
+    void handWorkedValuesAndLimits() {
+        assertEquals(1f, Exp.exp(0f));
+        // e = 2.71828182...: float 2.7182817 is the nearest
+        assertEquals(2.7182817f, Exp.exp(1f));
+        // ln 2 -> 2 within an ulp, ln 0.5 -> 0.5 within an ulp
+        assertTrue(ulps(2f, Exp.exp(0.6931472f)) <= 1);
+        assertTrue(ulps(0.5f, Exp.exp(-0.6931472f)) <= 1);
+        assertEquals(0f, Exp.exp(Float.NEGATIVE_INFINITY));
+        assertEquals(Float.POSITIVE_INFINITY, Exp.exp(Float.POSITIVE_INFINITY));
+        assertTrue(Float.isNaN(Exp.exp(Float.NaN)));
+        // the largest finite result, overflow, subnormal results, underflow to 0
+        assertTrue(ulps((float) Math.exp(88.7f), Exp.exp(88.7f)) <= 1);
+        assertEquals(Float.POSITIVE_INFINITY, Exp.exp(88.8f));
+        assertEquals(Float.MIN_VALUE, Exp.exp(-103f)); // e^-103 = 1.8e-45, nearest subnormal 1.4e-45
+        assertEquals(0f, Exp.exp(-104f));
+        assertEquals(0f, Exp.tanh(0f));
+        assertEquals(Float.floatToIntBits(-0f), Float.floatToIntBits(Exp.tanh(-0f)));
+        assertEquals(Float.floatToIntBits(0f), Float.floatToIntBits(Exp.tanh(0f)));
+        assertEquals(1f, Exp.tanh(20f));
+        assertEquals(-1f, Exp.tanh(Float.NEGATIVE_INFINITY));
+        assertTrue(Float.isNaN(Exp.tanh(Float.NaN)));
+        // tanh(x) = x to float precision for tiny x; tanh(0.5) = 0.46211715...
+        assertEquals(1e-20f, Exp.tanh(1e-20f));
+        assertTrue(ulps(0.46211717f, Exp.tanh(0.5f)) <= 1);
+    }
+
+    @Test
+    void vectorsEqualTheScalarTwinBitwiseAndStayWithinTwoUlpsOfMath() {
+        SplittableRandom r = new SplittableRandom(11);
+        int n = 1 << 16;
+        float[] x = new float[n], e = new float[n], t = new float[n];
+        for (int i = 0; i < n; i++) {
+            double u = r.nextDouble();
+            x[i] = (float) (i % 3 == 0 ? u * 220 - 115 : i % 3 == 1 ? u * 8 - 4 : (u - 0.5) * 1e-3);
+        }
+        for (int i = 0; i < n; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            Exp.exp(v).intoArray(e, i);
+            Exp.tanh(v).intoArray(t, i);
+        }
+        int worstExp = 0, worstTanh = 0;
+        for (int i = 0; i < n; i++) {
+            assertEquals(Float.floatToIntBits(Exp.exp(x[i])), Float.floatToIntBits(e[i]), "exp lane vs twin at x = " + x[i]);
+            assertEquals(Float.floatToIntBits(Exp.tanh(x[i])), Float.floatToIntBits(t[i]), "tanh lane vs twin at x = " + x[i]);
+            float re = (float) Math.exp(x[i]);
+            // subnormal results carry fewer bits: compare those absolutely
+            if (re < Float.MIN_NORMAL) assertTrue(Math.abs(re - e[i]) <= Float.MIN_VALUE, "exp(" + x[i] + ")");
+            else worstExp = Math.max(worstExp, ulps(re, e[i]));
+            worstTanh = Math.max(worstTanh, ulps((float) Math.tanh(x[i]), t[i]));
+        }
+        assertTrue(worstExp <= 2, "exp error " + worstExp + " ulp");
+        assertTrue(worstTanh <= 3, "tanh error " + worstTanh + " ulp");
+    }
+}
