@@ -22,9 +22,8 @@ import org.junit.jupiter.api.Test;
  * offsets into larger arrays (whose slack the kernel must leave untouched). Bounds, with u = 2^-24 the
  * float unit roundoff:
  * <ul>
- *   <li>bitwise: add, mul, accumulate, mul-accumulate, col-sum, SGD and Adam (same operations in the same order);</li>
- *   <li>activations: 4 ulp, plus 8u (1 + |x|) absolute for GELU (its 1 + tanh(.) cancels for x < 0) and for
- *       derivatives read from float outputs;</li>
+ *   <li>bitwise: add, mul, accumulate, mul-accumulate, col-sum, SGD and Adam, and the activations and their
+ *       derivatives (same operations in the same order; exp and tanh from the kernels' Exp in both);</li>
  *   <li>GEMM: |c - c'| <= 2 (k + 2) u (sum_p |a_ip b_pj| + |c0|), the classic bound for a length-k dot
  *       product in any order; also C t against A (B t) in double (the random-projection check);</li>
  *   <li>softmax, log-softmax, losses: (n + 4) u scaled by the magnitudes summed.</li>
@@ -75,7 +74,7 @@ class KernelTwinProperties {
     }
 
     @Test
-    @DisplayName("the activation kernels and their derivatives equal their scalar twins within 4 ulp")
+    @DisplayName("the activation kernels and their derivatives equal their scalar twins bitwise")
     void activationsEqualTheirTwins() {
         forAll(s -> new Object[] {Gens.activation().draw(s), Gens.alpha().draw(s), SIZES.draw(s), s.bool()}, c -> {
             Activation act = (Activation) c[0];
@@ -90,7 +89,7 @@ class KernelTwinProperties {
             Activations.forwardScalar(act, alpha, x.a(), x.off(), y2.a(), y2.off(), n);
             for (int i = 0; i < n; i++) {
                 double want = y2.get(i);
-                close(act.id(), i, y.get(i), want, 4 * Math.ulp((float) Math.abs(want)) + (act == Activation.GELU ? 8 * U * (1 + Math.abs(xs[i])) : 0));
+                close(act.id(), i, y.get(i), want, 0);
             }
             y.checkSlack(act.id());
             // derivative: v is y (in the activation's range) or x for GELU
@@ -99,7 +98,7 @@ class KernelTwinProperties {
             Activations.backward(act, alpha, v.a(), v.off(), dy.a(), dy.off(), dx.a(), dx.off(), n, acc);
             Activations.backwardScalar(act, alpha, v.a(), v.off(), dy.a(), dy.off(), dx2.a(), dx2.off(), n, acc);
             for (int i = 0; i < n; i++) {
-                close(act.id() + "'", i, dx.get(i), dx2.get(i), 4 * Math.ulp(Math.abs(dx2.get(i))) + 8 * U * (1 + Math.abs(vs[i])) * (Math.abs(dy.get(i)) + 1));
+                close(act.id() + "'", i, dx.get(i), dx2.get(i), 0);
             }
             dx.checkSlack(act.id() + "'");
         });
