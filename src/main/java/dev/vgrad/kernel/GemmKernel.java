@@ -193,7 +193,10 @@ final class GemmKernel {
         FloatVector c50 = FloatVector.fromArray(S, st, s0 + 5 * sr), c51 = FloatVector.fromArray(S, st, s0 + 5 * sr + L);
         FloatVector c60 = FloatVector.fromArray(S, st, s0 + 6 * sr), c61 = FloatVector.fromArray(S, st, s0 + 6 * sr + L);
         FloatVector c70 = FloatVector.fromArray(S, st, s0 + 7 * sr), c71 = FloatVector.fromArray(S, st, s0 + 7 * sr + L);
-        for (int p = 0; p < kc; p++) {
+        // two steps of k per iteration: the loop's own instructions once per 32 fma, not 16 (the kernel alone on
+        // packed panels in cache: 98-104 -> 104-111 GFLOPS)
+        int p = 0;
+        for (; p + 1 < kc; p += 2) {
             int ap = aOff + p * 8, bp = bOff + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, bp);
             FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
@@ -221,7 +224,66 @@ final class GemmKernel {
             x = FloatVector.broadcast(S, a[ap + 7]);
             c70 = b0.fma(x, c70);
             c71 = b1.fma(x, c71);
+            // step p + 1
+            ap += 8;
+            bp += NR;
+            b0 = FloatVector.fromArray(S, b, bp);
+            b1 = FloatVector.fromArray(S, b, bp + L);
+            x = FloatVector.broadcast(S, a[ap]);
+            c00 = b0.fma(x, c00);
+            c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(S, a[ap + 1]);
+            c10 = b0.fma(x, c10);
+            c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(S, a[ap + 2]);
+            c20 = b0.fma(x, c20);
+            c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(S, a[ap + 3]);
+            c30 = b0.fma(x, c30);
+            c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(S, a[ap + 4]);
+            c40 = b0.fma(x, c40);
+            c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(S, a[ap + 5]);
+            c50 = b0.fma(x, c50);
+            c51 = b1.fma(x, c51);
+            x = FloatVector.broadcast(S, a[ap + 6]);
+            c60 = b0.fma(x, c60);
+            c61 = b1.fma(x, c61);
+            x = FloatVector.broadcast(S, a[ap + 7]);
+            c70 = b0.fma(x, c70);
+            c71 = b1.fma(x, c71);
         }
+        // an odd last step
+        if (p < kc) {
+            int ap = aOff + p * 8, bp = bOff + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            c00 = b0.fma(x, c00);
+            c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(S, a[ap + 1]);
+            c10 = b0.fma(x, c10);
+            c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(S, a[ap + 2]);
+            c20 = b0.fma(x, c20);
+            c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(S, a[ap + 3]);
+            c30 = b0.fma(x, c30);
+            c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(S, a[ap + 4]);
+            c40 = b0.fma(x, c40);
+            c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(S, a[ap + 5]);
+            c50 = b0.fma(x, c50);
+            c51 = b1.fma(x, c51);
+            x = FloatVector.broadcast(S, a[ap + 6]);
+            c60 = b0.fma(x, c60);
+            c61 = b1.fma(x, c61);
+            x = FloatVector.broadcast(S, a[ap + 7]);
+            c70 = b0.fma(x, c70);
+            c71 = b1.fma(x, c71);
+                }
         c00.intoArray(c, ci);
         c01.intoArray(c, ci + L);
         c10.intoArray(c, ci + ldc);
