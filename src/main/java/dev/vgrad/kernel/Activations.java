@@ -60,36 +60,56 @@ public final class Activations {
 
     /** y[i] = 1 / (1 + exp(-x[i])) */
     static void sigmoid(float[] x, int xOff, float[] y, int yOff, int n) {
+        // exp(-x) into y (element by element, so y may be x), then 1 / (1 + y)
+        Exp.exp(x, xOff, 0f, -1f, y, yOff, n);
         FloatVector one = FloatVector.broadcast(S, 1f);
         int i = 0;
         for (int nv = S.loopBound(n); i < nv; i += S.length()) {
-            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-            one.div(Exp.exp(v.neg()).add(one)).intoArray(y, yOff + i);
+            one.div(FloatVector.fromArray(S, y, yOff + i).add(one)).intoArray(y, yOff + i);
         }
         // tail
-        for (; i < n; i++) y[yOff + i] = scalar(Activation.SIGMOID, 0f, x[xOff + i]);
+        for (; i < n; i++) y[yOff + i] = 1f / (y[yOff + i] + 1f);
     }
 
     /** y[i] = tanh(x[i]) */
     static void tanh(float[] x, int xOff, float[] y, int yOff, int n) {
-        int i = 0;
-        for (int nv = S.loopBound(n); i < nv; i += S.length()) {
-            Exp.tanh(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
+        Exp.tanh(x, xOff, y, yOff, n);
+    }
+
+    /** Floats per chunk of GELU: its tanh argument and value are staged in a per-thread scratch this long. */
+    private static final int CHUNK = 256;
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[CHUNK]);
+
+    /** u[j] = c (x + k x^3) for the n <= CHUNK elements of x from xOff: GELU's tanh argument. */
+    private static void geluInner(float[] x, int xOff, float[] u, int n) {
+        int j = 0;
+        for (int nv = S.loopBound(n); j < nv; j += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + j);
+            v.mul(v).mul(GELU_K).add(1f).mul(v).mul(GELU_C).intoArray(u, j);
         }
         // tail
-        for (; i < n; i++) y[yOff + i] = scalar(Activation.TANH, 0f, x[xOff + i]);
+        for (; j < n; j++) {
+            float v = x[xOff + j];
+            u[j] = (v * v * GELU_K + 1f) * v * GELU_C;
+        }
     }
 
     /** y[i] = 0.5 x (1 + tanh(c (x + k x^3))) */
     static void gelu(float[] x, int xOff, float[] y, int yOff, int n) {
-        int i = 0;
-        for (int nv = S.loopBound(n); i < nv; i += S.length()) {
-            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-            FloatVector inner = v.mul(v).mul(GELU_K).add(1f).mul(v).mul(GELU_C);
-            Exp.tanh(inner).add(1f).mul(v).mul(0.5f).intoArray(y, yOff + i);
+        // a chunk at a time: tanh's argument, then its value, in the scratch; each y read from x of its own index
+        // (y may be x)
+        float[] t = SCRATCH.get();
+        for (int c0 = 0; c0 < n; c0 += CHUNK) {
+            int len = Math.min(CHUNK, n - c0), xs = xOff + c0, ys = yOff + c0;
+            geluInner(x, xs, t, len);
+            Exp.tanh(t, 0, t, 0, len);
+            int j = 0;
+            for (int nv = S.loopBound(len); j < nv; j += S.length()) {
+                FloatVector.fromArray(S, t, j).add(1f).mul(FloatVector.fromArray(S, x, xs + j)).mul(0.5f).intoArray(y, ys + j);
+            }
+            // tail
+            for (; j < len; j++) y[ys + j] = (t[j] + 1f) * x[xs + j] * 0.5f;
         }
-        // tail
-        for (; i < n; i++) y[yOff + i] = scalar(Activation.GELU, 0f, x[xOff + i]);
     }
 
     /**
@@ -166,21 +186,29 @@ public final class Activations {
 
     /** dx[i] (+)= dy[i] * (0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 k x^2)), t = tanh(c (x + k x^3)) */
     static void geluBackward(float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff, int n, boolean accumulate) {
-        int i = 0;
-        for (int nv = S.loopBound(n); i < nv; i += S.length()) {
-            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-            FloatVector x2 = v.mul(v);
-            FloatVector t = Exp.tanh(x2.mul(GELU_K).add(1f).mul(v).mul(GELU_C));
-            FloatVector dInner = x2.mul(3f * GELU_K).add(1f).mul(GELU_C);
-            FloatVector der = t.add(1f).mul(0.5f).add(t.mul(t).neg().add(1f).mul(v).mul(dInner).mul(0.5f));
-            FloatVector d = FloatVector.fromArray(S, dy, dyOff + i).mul(der);
-            if (accumulate) d = d.add(FloatVector.fromArray(S, dx, dxOff + i));
-            d.intoArray(dx, dxOff + i);
-        }
-        // tail
-        for (; i < n; i++) {
-            float d = dy[dyOff + i] * scalarDerivative(Activation.GELU, 0f, x[xOff + i]);
-            dx[dxOff + i] = accumulate ? dx[dxOff + i] + d : d;
+        // t a chunk at a time in the scratch (dx may be dy: each dx is written after its dy is read)
+        float[] tc = SCRATCH.get();
+        for (int c0 = 0; c0 < n; c0 += CHUNK) {
+            int len = Math.min(CHUNK, n - c0), xs = xOff + c0, ds = dyOff + c0, os = dxOff + c0;
+            geluInner(x, xs, tc, len);
+            Exp.tanh(tc, 0, tc, 0, len);
+            int j = 0;
+            for (int nv = S.loopBound(len); j < nv; j += S.length()) {
+                FloatVector v = FloatVector.fromArray(S, x, xs + j);
+                FloatVector x2 = v.mul(v);
+                FloatVector t = FloatVector.fromArray(S, tc, j);
+                FloatVector dInner = x2.mul(3f * GELU_K).add(1f).mul(GELU_C);
+                FloatVector der = t.add(1f).mul(0.5f).add(t.mul(t).neg().add(1f).mul(v).mul(dInner).mul(0.5f));
+                FloatVector d = FloatVector.fromArray(S, dy, ds + j).mul(der);
+                if (accumulate) d = d.add(FloatVector.fromArray(S, dx, os + j));
+                d.intoArray(dx, os + j);
+            }
+            // tail
+            for (; j < len; j++) {
+                float v = x[xs + j], t = tc[j], dInner = (v * v * (3f * GELU_K) + 1f) * GELU_C;
+                float d = dy[ds + j] * ((t + 1f) * 0.5f + (-(t * t) + 1f) * v * dInner * 0.5f);
+                dx[os + j] = accumulate ? dx[os + j] + d : d;
+            }
         }
     }
 

@@ -57,20 +57,9 @@ public final class Losses {
     }
 
     private static float sumExpShifted(float[] z, int off, float shift, int n) {
-        int nv = S.loopBound(n);
-        FloatVector sv = FloatVector.zero(S);
-        int j = 0;
-        for (; j < nv; j += S.length()) sv = sv.add(Exp.exp(FloatVector.fromArray(S, z, off + j).sub(shift)));
-        // fixed-order lane sum, written out here: a vector passed to a call C2 does not inline is boxed
-        if (Simd.LANES > 8) sv = sv.add(sv.rearrange(Simd.R8));
-        if (Simd.LANES > 4) sv = sv.add(sv.rearrange(Simd.R4));
-        if (Simd.LANES > 2) sv = sv.add(sv.rearrange(Simd.R2));
-        if (Simd.LANES > 1) sv = sv.add(sv.rearrange(Simd.R1));
-        float sum = sv.lane(0);
-        // tail
-        for (; j < n; j++) sum += Exp.exp(z[off + j] - shift);
-        return sum;
+        return Exp.exp(z, off, shift, 1f, null, 0, n);
     }
+
 
     /** L = 1/n sum_i (p[i] - t[i])^2;  dp[i] = 2 (p[i] - t[i]) / n */
     public static double mse(int n, float[] p, int pOff, float[] t, int tOff, float[] dp, int dpOff) {
@@ -120,15 +109,16 @@ public final class Losses {
             loss += Math.max(zz, 0f) - zz * t[tOff + i] + (float) Math.log1p(Exp.exp(-Math.abs(zz)));
         }
         if (dz != null) {
+            // exp(-z) into dz, then (1 / (1 + dz) - t) / n
+            Exp.exp(z, zOff, 0f, -1f, dz, dzOff, n);
             float inv = 1f / n;
             FloatVector one = FloatVector.broadcast(S, 1f);
             int i = 0;
             for (int nv = S.loopBound(n); i < nv; i += S.length()) {
-                FloatVector zv = FloatVector.fromArray(S, z, zOff + i);
-                one.div(Exp.exp(zv.neg()).add(one)).sub(FloatVector.fromArray(S, t, tOff + i)).mul(inv).intoArray(dz, dzOff + i);
+                one.div(FloatVector.fromArray(S, dz, dzOff + i).add(one)).sub(FloatVector.fromArray(S, t, tOff + i)).mul(inv).intoArray(dz, dzOff + i);
             }
             // tail
-            for (; i < n; i++) dz[dzOff + i] = (1f / (Exp.exp(-z[zOff + i]) + 1f) - t[tOff + i]) * inv;
+            for (; i < n; i++) dz[dzOff + i] = (1f / (dz[dzOff + i] + 1f) - t[tOff + i]) * inv;
         }
         return loss / n;
     }

@@ -115,29 +115,9 @@ public final class Softmax {
         return max;
     }
 
-    /** y[j] = exp(x[j] - shift); returns sum_j y[j]. */
+    /** y[j] = exp(x[j] - shift); returns sum_j y[j] (see {@link Exp#exp(float[], int, float, float, float[], int, int)}). */
     static float expShifted(float[] x, int xOff, float shift, float[] y, int yOff, int n) {
-        int nv = S.loopBound(n);
-        FloatVector sv = FloatVector.zero(S);
-        int j = 0;
-        for (; j < nv; j += S.length()) {
-            FloatVector e = Exp.exp(FloatVector.fromArray(S, x, xOff + j).sub(shift));
-            e.intoArray(y, yOff + j);
-            sv = sv.add(e);
-        }
-        // fixed-order lane sum, written out here: a vector passed to a call C2 does not inline is boxed
-        if (Simd.LANES > 8) sv = sv.add(sv.rearrange(Simd.R8));
-        if (Simd.LANES > 4) sv = sv.add(sv.rearrange(Simd.R4));
-        if (Simd.LANES > 2) sv = sv.add(sv.rearrange(Simd.R2));
-        if (Simd.LANES > 1) sv = sv.add(sv.rearrange(Simd.R1));
-        float sum = sv.lane(0);
-        // tail
-        for (; j < n; j++) {
-            float e = Exp.exp(x[xOff + j] - shift);
-            y[yOff + j] = e;
-            sum += e;
-        }
-        return sum;
+        return Exp.exp(x, xOff, shift, 1f, y, yOff, n);
     }
 
     static void scale(float[] y, int off, int n, float s) {
