@@ -2,6 +2,7 @@ package dev.vgrad.kernel;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -78,6 +79,33 @@ final class Exp {
             if (y != null) e.intoArray(y, yOff + i);
             sum = sum.add(e);
         }
+        int tail = i;
+        boolean masked = i < n && y != null && xOff + i + S.length() <= x.length && yOff + i + S.length() <= y.length;
+        if (masked) {
+            // the last partial vector (a whole row of a 10-class softmax) under a mask, where whole vectors stay in
+            // the arrays: each lane the bits of the scalar twin, one vector instead of n - i scalar exps. Summed
+            // below in order after the lane tree, as the scalar tail is: the same sum whichever path ran
+            VectorMask<Float> in = S.indexInRange(i, n);
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i, in).sub(c).mul(s);
+            v = v.blend(EXP_MIN, v.compare(VectorOperators.LT, EXP_MIN)).blend(EXP_MAX, v.compare(VectorOperators.GT, EXP_MAX));
+            FloatVector rounded = v.fma(LOG2E, ROUND);
+            FloatVector nf = rounded.sub(ROUND);
+            FloatVector r = nf.fma(nf.broadcast(-LN2_HI), v);
+            r = nf.fma(nf.broadcast(-LN2_LO), r);
+            FloatVector t = r.fma(P8, P7);
+            t = t.fma(r, r.broadcast(P6));
+            t = t.fma(r, r.broadcast(P5));
+            t = t.fma(r, r.broadcast(P4));
+            t = t.fma(r, r.broadcast(P3));
+            t = t.fma(r, r.broadcast(P2));
+            FloatVector q = t.fma(r.mul(r), r);
+            IntVector nb = rounded.reinterpretAsInts().sub(ROUND_BITS);
+            IntVector h = nb.lanewise(VectorOperators.ASHR, 1);
+            FloatVector s1 = h.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector s2 = nb.sub(h).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector e = q.add(1f).mul(s1).mul(s2);
+            e.intoArray(y, yOff + i, in);
+        }
         // fixed-order lane sum, written out here: a vector passed to a call C2 does not inline is boxed
         if (Simd.LANES > 8) sum = sum.add(sum.rearrange(Simd.R8));
         if (Simd.LANES > 4) sum = sum.add(sum.rearrange(Simd.R4));
@@ -85,8 +113,8 @@ final class Exp {
         if (Simd.LANES > 1) sum = sum.add(sum.rearrange(Simd.R1));
         float total = sum.lane(0);
         // tail
-        for (; i < n; i++) {
-            float e = exp((x[xOff + i] - c) * s);
+        for (i = tail; i < n; i++) {
+            float e = masked ? y[yOff + i] : exp((x[xOff + i] - c) * s);
             if (y != null) y[yOff + i] = e;
             total += e;
         }

@@ -74,6 +74,20 @@ class ExpTest {
         assertEquals(1f, shifted[0]);
         assertTrue(ulps((float) Math.exp(-1), shifted[1]) <= 1);
         assertTrue(ulps((float) Math.exp(1), shifted[2]) <= 1);
+        // a short row (10 of 16 lanes) takes a masked vector where whole vectors fit in the arrays and the scalar
+        // tail at their very end: the same values and the same sum either way
+        float[] row = {3f, -1f, 0.5f, 2f, -7f, 1f, 0f, 4f, -2f, 2.5f};
+        float[] roomy = new float[64], tight = new float[10], outRoomy = new float[64], outTight = new float[10];
+        System.arraycopy(row, 0, roomy, 5, 10);
+        System.arraycopy(row, 0, tight, 0, 10);
+        float sumRoomy = Exp.exp(roomy, 5, 4f, 1f, outRoomy, 7, 10), sumTight = Exp.exp(tight, 0, 4f, 1f, outTight, 0, 10);
+        assertEquals(Float.floatToIntBits(sumTight), Float.floatToIntBits(sumRoomy));
+        for (int j = 0; j < 10; j++) {
+            assertEquals(Float.floatToIntBits(outTight[j]), Float.floatToIntBits(outRoomy[7 + j]));
+            assertEquals(Float.floatToIntBits(Exp.exp(row[j] - 4f)), Float.floatToIntBits(outTight[j]));
+        }
+        assertEquals(0f, outRoomy[6]);
+        assertEquals(0f, outRoomy[17]);
         int worstExp = 0, worstTanh = 0;
         for (int i = 0; i < n; i++) {
             assertEquals(Float.floatToIntBits(Exp.exp(x[i])), Float.floatToIntBits(e[i]), "exp lane vs twin at x = " + x[i]);
