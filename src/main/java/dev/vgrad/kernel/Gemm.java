@@ -162,7 +162,7 @@ public final class Gemm {
         }
         if (narrow) {
             if (form == TN) {
-                // narrow C = Aᵀ·B: Cᵀ = Bᵀ·A by outer products of A's rows (nothing packed)
+                // narrow C = Aᵀ·B: Cᵀ = Bᵀ·A by outer products of A's rows (A in place, five columns of B packed at a time)
                 GemmNarrow.outer(m, n, k, a, aOff, b, bOff, c, cOff, accumulate, i0, i1, ws.packB, ws.tile);
             } else {
                 // narrow C, rows of A contiguous: dot products with Bᵀ's rows (nt has Bᵀ in place, nn packs it)

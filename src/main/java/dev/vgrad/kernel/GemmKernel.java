@@ -283,7 +283,7 @@ final class GemmKernel {
             x = FloatVector.broadcast(S, a[ap + 7]);
             c70 = b0.fma(x, c70);
             c71 = b1.fma(x, c71);
-                }
+        }
         c00.intoArray(c, ci);
         c01.intoArray(c, ci + L);
         c10.intoArray(c, ci + ldc);

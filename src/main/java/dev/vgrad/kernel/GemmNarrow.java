@@ -229,7 +229,7 @@ final class GemmNarrow {
         }
     }
 
-    // C[i + l, j + q] (+)= sum_p A[p, i + l] B[p, jq] for l < 4L, q < cols (columns j, j1..j4 of B)
+    // C[i + l, j + q] (+)= sum_p A[p, i + l] B[p, j + q] for l < 4L, q < cols (B's columns j .. j + 4 packed in bq)
     private static void outer5x4(int k, int m, float[] a, int aOff, float[] bq, float[] c, int cOff, int i, int n, int j, int cols,
                                  boolean beta, float[] tile) {
         // the accumulators start from C (transposed into the tile) or from 0

@@ -22,14 +22,12 @@ public final class Losses {
             int zi = zOff + i * n;
             int label = (int) labels[labOff + i];
             float max = Softmax.rowMax(z, zi, n);
-            float sum;
+            // exp(z - max) into dz's row (or only summed, without dz): the same sum either way
+            int di = dzOff + i * n;
+            float sum = Exp.exp(z, zi, max, 1f, dz, di, n);
             if (dz != null) {
-                int di = dzOff + i * n;
-                sum = Softmax.expShifted(z, zi, max, dz, di, n);
                 Softmax.scale(dz, di, n, invM / sum);
                 dz[di + label] -= invM;
-            } else {
-                sum = sumExpShifted(z, zi, max, n);
             }
             loss += Math.log(sum) + max - z[zi + label];
         }
@@ -55,11 +53,6 @@ public final class Losses {
         }
         return loss / m;
     }
-
-    private static float sumExpShifted(float[] z, int off, float shift, int n) {
-        return Exp.exp(z, off, shift, 1f, null, 0, n);
-    }
-
 
     /** L = 1/n sum_i (p[i] - t[i])^2;  dp[i] = 2 (p[i] - t[i]) / n */
     public static double mse(int n, float[] p, int pOff, float[] t, int tOff, float[] dp, int dpOff) {

@@ -15,7 +15,7 @@ public final class Softmax {
         for (int i = 0; i < m; i++) {
             int xi = xOff + i * n, yi = yOff + i * n;
             float max = rowMax(x, xi, n);
-            float sum = expShifted(x, xi, max, y, yi, n);
+            float sum = Exp.exp(x, xi, max, 1f, y, yi, n);
             scale(y, yi, n, 1f / sum);
         }
     }
@@ -41,7 +41,7 @@ public final class Softmax {
         for (int i = 0; i < m; i++) {
             int xi = xOff + i * n, yi = yOff + i * n;
             float max = rowMax(x, xi, n);
-            float sum = expShifted(x, xi, max, y, yi, n);
+            float sum = Exp.exp(x, xi, max, 1f, y, yi, n);
             float shift = max + (float) Math.log(sum);
             for (int j = 0; j < n; j++) y[yi + j] = x[xi + j] - shift;
         }
@@ -113,11 +113,6 @@ public final class Softmax {
         // tail
         for (; j < n; j++) max = Math.max(max, x[off + j]);
         return max;
-    }
-
-    /** y[j] = exp(x[j] - shift); returns sum_j y[j] (see {@link Exp#exp(float[], int, float, float, float[], int, int)}). */
-    static float expShifted(float[] x, int xOff, float shift, float[] y, int yOff, int n) {
-        return Exp.exp(x, xOff, shift, 1f, y, yOff, n);
     }
 
     static void scale(float[] y, int off, int n, float s) {
