@@ -138,9 +138,8 @@ public final class Gemm {
         if (parts > 1) {
             int mBlocks = (m + mrb - 1) / mrb;
             if (splitsColumns(m, n, mrb, nrb, parts, direct)) {
-                // whole register blocks and whole vectors of the activation's species (which may be wider than the
-                // GEMM's under -Dvgrad.gemm.bits): every column takes the same vector or scalar path of the epilogue
-                int unit = Math.max(nrb, Simd.LANES), units = (n + unit - 1) / unit;
+                // whole register blocks (whole vectors): every column takes the same vector or scalar path of the epilogue
+                int unit = nrb, units = (n + unit - 1) / unit;
                 j0 = Math.min(n, unit * (int) ((long) units * part / parts));
                 j1 = Math.min(n, unit * (int) ((long) units * (part + 1) / parts));
             } else {

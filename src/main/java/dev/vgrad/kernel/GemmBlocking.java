@@ -16,7 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Species: the widest the CPU has (512-bit on AVX-512). Measured on Zen 4 (GFLOP per CPU-second,
  * 256-bit vs 512-bit, KC 384): 90.7 vs 89.1 at n = 256, 78.5 vs 86.2 at n = 1024, 90.0 vs 86.3 on
  * 128x784·784x256, 27.2 vs 35.5 on the narrow 128x256·256x10; equal within noise on large products and
- * 512-bit clearly ahead on narrow ones, so 512-bit. Override with {@code -Dvgrad.gemm.bits=256}.
+ * 512-bit clearly ahead on narrow ones, so 512-bit: {@link Simd#FLOATS}, the species of every kernel
+ * ({@code -Dvgrad.vector.bits=256} to compare).
  *
  * <p>Cache blocks (after BLIS's analytical model, KC tuned by measurement): a KC x NR panel of packed B
  * is reused by every MR-row panel of A; an MC x KC block of packed A fits in half of L2; a KC x NC
@@ -26,8 +27,8 @@ import jdk.incubator.vector.VectorSpecies;
 public final class GemmBlocking {
     private GemmBlocking() {}
 
-    /** The GEMM micro-kernel's species. */
-    static final VectorSpecies<Float> S = species();
+    /** The GEMM micro-kernel's species: every kernel's. */
+    static final VectorSpecies<Float> S = Simd.FLOATS;
     /** Floats per vector. */
     static final int L = S.length();
     /** Rows of the register block. */
@@ -87,14 +88,6 @@ public final class GemmBlocking {
 
     /** Bits per vector of the GEMM micro-kernel. */
     public static int bits() { return S.vectorBitSize(); }
-
-    private static VectorSpecies<Float> species() {
-        VectorSpecies<Float> preferred = FloatVector.SPECIES_PREFERRED;
-        String bits = System.getProperty("vgrad.gemm.bits", "");
-        if (bits.equals("256") && preferred.vectorBitSize() >= 256) return FloatVector.SPECIES_256;
-        if (bits.equals("128") && preferred.vectorBitSize() >= 128) return FloatVector.SPECIES_128;
-        return preferred;
-    }
 
     private static long cacheBytes(int level, long fallback) {
         for (int i = 0; i < 8; i++) {

@@ -43,7 +43,7 @@ public final class Reductions {
         return c;
     }
 
-    /** out[j] = max_i x[i, j] over the (m, n) matrix x. */
+    /** out[j] = max_i x[i, j] over the (m, n) matrix x (lanewise(MAX), not max(v): see {@link Simd#FLOATS} on profiles). */
     public static void colMax(int m, int n, float[] x, int xOff, float[] out, int outOff) {
         System.arraycopy(x, xOff, out, outOff, n);
         int nv = S.loopBound(n);
@@ -51,7 +51,7 @@ public final class Reductions {
             int xi = xOff + i * n;
             int j = 0;
             for (; j < nv; j += S.length()) {
-                FloatVector.fromArray(S, x, xi + j).max(FloatVector.fromArray(S, out, outOff + j)).intoArray(out, outOff + j);
+                FloatVector.fromArray(S, x, xi + j).lanewise(VectorOperators.MAX, FloatVector.fromArray(S, out, outOff + j)).intoArray(out, outOff + j);
             }
             // tail
             for (; j < n; j++) out[outOff + j] = Math.max(out[outOff + j], x[xi + j]);

@@ -11,8 +11,26 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Simd {
     private Simd() {}
 
-    /** The widest float species the CPU supports (512-bit on AVX-512, 256-bit on AVX2). */
-    public static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+    /**
+     * The one float species of every kernel, GEMM included: the widest the CPU supports (512-bit on AVX-512,
+     * 256-bit on AVX2), or a narrower one chosen with {@code -Dvgrad.vector.bits=256} (or 128) to compare.
+     *
+     * <p>One species per JVM, not one per kernel: the Vector API's public methods (add, fma, intoArray with
+     * a mask ...) are shared bytecode that calls each shape's implementation through the receiver's type
+     * profile, because C2 expands the vector intrinsics after parsing. When a JVM ran two shapes (the build's
+     * old 256-bit leg: GEMM at 256, the other kernels at 512), C2 dispatched those calls on both profiled
+     * types, and a vector merged over that dispatch is boxed: about a third of the suite's JVM runs then
+     * allocated tens of KB per training step (compile logs showed the two-type dispatch in packA, sgd and
+     * addBias; with one shape it never appears).
+     *
+     * <p>The same dispatch needs a receiver class in some profile. A kernel path first taken after its
+     * method was compiled with profiling records only a count at a call of a final method such as
+     * {@code max(v)}, and when that method's own profile is empty too C2 leaves its {@code lanewise} call
+     * virtual and boxes the vectors (softmax's row max, whose loop runs only for rows of 16 or more). Such
+     * paths call the virtual method itself, {@code lanewise(MAX, v)}, whose receiver is profiled at the
+     * kernel's own call site.
+     */
+    public static final VectorSpecies<Float> FLOATS = species();
 
     /** Float lanes per vector. */
     public static final int LANES = FLOATS.length();
@@ -38,6 +56,14 @@ public final class Simd {
     public static String status() {
         String base = "species " + FLOATS + " (" + LANES + " floats), GEMM " + GemmBlocking.describe();
         return VECTORIZED ? "SIMD: yes, " + base : "SIMD: NO (" + PROBLEM + "), scalar GEMM fallback; " + base;
+    }
+
+    private static VectorSpecies<Float> species() {
+        VectorSpecies<Float> preferred = FloatVector.SPECIES_PREFERRED;
+        String bits = System.getProperty("vgrad.vector.bits", "");
+        if (bits.equals("256") && preferred.vectorBitSize() >= 256) return FloatVector.SPECIES_256;
+        if (bits.equals("128") && preferred.vectorBitSize() >= 128) return FloatVector.SPECIES_128;
+        return preferred;
     }
 
     private static String problem() {

@@ -104,11 +104,12 @@ public final class Softmax {
         }
     }
 
+    /** max_j x[off + j] for j < n (lanewise(MAX), not max(v): see {@link Simd#FLOATS} on profiles). */
     static float rowMax(float[] x, int off, int n) {
         int nv = S.loopBound(n);
         FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int j = 0;
-        for (; j < nv; j += S.length()) mv = mv.max(FloatVector.fromArray(S, x, off + j));
+        for (; j < nv; j += S.length()) mv = mv.lanewise(VectorOperators.MAX, FloatVector.fromArray(S, x, off + j));
         float max = mv.reduceLanes(VectorOperators.MAX);
         // tail
         for (; j < n; j++) max = Math.max(max, x[off + j]);

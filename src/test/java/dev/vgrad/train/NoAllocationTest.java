@@ -27,6 +27,16 @@ class NoAllocationTest {
     }
 
     @Test
+    void expKernelsAllocateNothingOnceCompiled() {
+        // sigmoid and a softmax over 20 classes: Exp's polynomial in the activation and in the loss
+        GraphBuilder b = Graph.builder();
+        Node x = b.input("x", 8, 24);
+        Node h = b.sigmoid(b.dense("fc1", x, 40));
+        b.softmaxCrossEntropy(b.dense("out", h, 20));
+        assertNoAllocation(new Trainer(b.build(), new Optimizer.Sgd(1e-3f), 4), 8, 24, 20);
+    }
+
+    @Test
     void wideLayersAllocateNothingOnceCompiled() {
         // layers wider than the short paths: packed A of a transposed x (fc1 dW), 16 x 16 transposes of a
         // transposed W (fc2 dx), the short-k dx, outer products and dot products of the output layer

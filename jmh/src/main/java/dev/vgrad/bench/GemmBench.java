@@ -150,7 +150,7 @@ public class GemmBench {
 
     /** The same vgrad kernel compiled for 256-bit vectors (the species measurement). */
     @Benchmark
-    @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dvgrad.gemm.bits=256"})
+    @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dvgrad.vector.bits=256"})
     public float[] gemm256(Flops counter) {
         if (impl.equals("openblas")) return c; // not a vgrad case: flops stays 0
         return gemm(counter);
