@@ -3,7 +3,6 @@ package dev.vgrad.kernel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -85,9 +84,6 @@ public final class GemmBlocking {
         return S.vectorBitSize() + "-bit, " + MR + "x" + NR + " register block, KC " + KC + " MC " + MC + " NC " + NC
                 + " (L1 " + L1 / 1024 + "K, L2 " + L2 / 1024 + "K, L3 " + L3 / 1024 + "K)";
     }
-
-    /** Bits per vector of the GEMM micro-kernel. */
-    public static int bits() { return S.vectorBitSize(); }
 
     private static long cacheBytes(int level, long fallback) {
         for (int i = 0; i < 8; i++) {

@@ -42,13 +42,6 @@ final class GemmKernel {
     static final int ROWS = 6;
     /** Panel rows packed per pass over a transposed B's columns (64 x NR floats: 8 KiB at 512-bit, in L1). */
     private static final int PACK_DEPTH = 64;
-    /** Lane rotations by 8, 4, 2, 1 for the dot products' lane sums (those as wide as the species unused). */
-    private static final VectorShuffle<Float> R8 = rotation(8), R4 = rotation(4), R2 = rotation(2), R1 = rotation(1);
-
-    private static VectorShuffle<Float> rotation(int d) {
-        return d < L ? VectorShuffle.iota(S, d, 1, true) : null;
-    }
-
     /**
      * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < mr, j < nr from packed panels: an edge block of the
      * blocked path, computed whole by {@link #kernelWhole} on the tile (rows NR apart) and stored with its edges.
@@ -347,10 +340,10 @@ final class GemmKernel {
         int kEnd = p;
         for (int t = 0; t < 8; t++) {
             FloatVector v = FloatVector.fromArray(S, tile, t * L);
-            if (L > 8) v = v.add(v.rearrange(R8));
-            if (L > 4) v = v.add(v.rearrange(R4));
-            if (L > 2) v = v.add(v.rearrange(R2));
-            if (L > 1) v = v.add(v.rearrange(R1));
+            if (L > 8) v = v.add(v.rearrange(Simd.R8));
+            if (L > 4) v = v.add(v.rearrange(Simd.R4));
+            if (L > 2) v = v.add(v.rearrange(Simd.R2));
+            if (L > 1) v = v.add(v.rearrange(Simd.R1));
             float sum = v.lane(0);
             int ar = t < 4 ? a0 : a1;
             int br = switch (t & 3) { case 0 -> b0; case 1 -> b1; case 2 -> b2; default -> b3; };

@@ -26,7 +26,7 @@ public final class Simd {
      * <p>The same dispatch needs a receiver class in some profile. A kernel path first taken after its
      * method was compiled with profiling records only a count at a call of a final method such as
      * {@code max(v)}, and when that method's own profile is empty too C2 leaves its {@code lanewise} call
-     * virtual and boxes the vectors (softmax's row max, whose loop runs only for rows of 16 or more). Such
+     * virtual and boxes the vectors (softmax's row max, whose loop runs only for rows of at least one vector). Such
      * paths call the virtual method itself, {@code lanewise(MAX, v)}, whose receiver is profiled at the
      * kernel's own call site.
      */

@@ -39,9 +39,34 @@ class OneSpeciesTest {
         assertTrue(checked.contains("GemmBlocking.S") && checked.contains("Exp.S") && checked.contains("Gemv16.I"), checked.toString());
     }
 
+    @Test
+    void onlySimdNamesAJdkSpecies() throws java.io.IOException {
+        // a kernel's own FloatVector.SPECIES_PREFERRED has Simd.FLOATS's shape by default and passes the check
+        // above, yet leaves the JVM with two shapes under -Dvgrad.vector.bits; the sources (main/java beside
+        // the module's target/) name no JDK species outside Simd
+        Path main = classesDir().getParent().getParent().resolve("main/java");
+        assertTrue(Files.isDirectory(main), main.toAbsolutePath() + " is not the engine's sources");
+        List<String> offenders = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(main)) {
+            for (Path p : files.filter(p -> p.toString().endsWith(".java") && !p.endsWith("Simd.java")).toList()) {
+                if (Files.readString(p).contains("SPECIES_")) offenders.add(main.relativize(p).toString());
+            }
+        }
+        assertEquals(List.of(), offenders, "sources naming a JDK species (use Simd.FLOATS)");
+    }
+
+    /** The engine's compiled classes (target/classes). */
+    private static Path classesDir() {
+        try {
+            return Path.of(Simd.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (URISyntaxException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     /** The classes compiled into this package's directory (nested ones included). */
-    private static List<Class<?>> kernelClasses() throws URISyntaxException, java.io.IOException, ClassNotFoundException {
-        Path dir = Path.of(Simd.class.getProtectionDomain().getCodeSource().getLocation().toURI()).resolve("dev/vgrad/kernel");
+    private static List<Class<?>> kernelClasses() throws java.io.IOException, ClassNotFoundException {
+        Path dir = classesDir().resolve("dev/vgrad/kernel");
         List<Class<?>> out = new ArrayList<>();
         try (Stream<Path> files = Files.list(dir)) {
             for (Path p : files.filter(p -> p.toString().endsWith(".class")).sorted().toList()) {
