@@ -67,8 +67,9 @@ public final class Softmax {
             int yi = yOff + i * n, di = dyOff + i * n, xi = dxOff + i * n;
             FloatVector acc = FloatVector.zero(S);
             int j = 0;
+            // the row loops run only for rows of a vector or more: lanewise, not fma / sub / mul (see rowMax)
             for (; j < nv; j += S.length()) {
-                acc = FloatVector.fromArray(S, dy, di + j).fma(FloatVector.fromArray(S, y, yi + j), acc);
+                acc = FloatVector.fromArray(S, dy, di + j).lanewise(VectorOperators.FMA, FloatVector.fromArray(S, y, yi + j), acc);
             }
             // fixed-order lane sum, written out here: a vector passed to a call C2 does not inline is boxed
             if (Simd.LANES > 8) acc = acc.add(acc.rearrange(Simd.R8));
@@ -79,8 +80,9 @@ public final class Softmax {
             // tail
             for (; j < n; j++) dot += dy[di + j] * y[yi + j];
             j = 0;
+            FloatVector dotv = FloatVector.broadcast(S, dot);
             for (; j < nv; j += S.length()) {
-                FloatVector g = FloatVector.fromArray(S, dy, di + j).sub(dot).mul(FloatVector.fromArray(S, y, yi + j));
+                FloatVector g = FloatVector.fromArray(S, dy, di + j).lanewise(VectorOperators.SUB, dotv).mul(FloatVector.fromArray(S, y, yi + j));
                 if (accumulate) g = g.add(FloatVector.fromArray(S, dx, xi + j));
                 g.intoArray(dx, xi + j);
             }
@@ -116,10 +118,12 @@ public final class Softmax {
         return max;
     }
 
+    /** y[off + j] *= s for j < n (lanewise(MUL), as in {@link #rowMax}). */
     static void scale(float[] y, int off, int n, float s) {
         int nv = S.loopBound(n);
+        FloatVector sv = FloatVector.broadcast(S, s);
         int j = 0;
-        for (; j < nv; j += S.length()) FloatVector.fromArray(S, y, off + j).mul(s).intoArray(y, off + j);
+        for (; j < nv; j += S.length()) FloatVector.fromArray(S, y, off + j).lanewise(VectorOperators.MUL, sv).intoArray(y, off + j);
         // tail
         for (; j < n; j++) y[off + j] *= s;
     }
