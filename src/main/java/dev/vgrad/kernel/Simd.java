@@ -1,5 +1,6 @@
 package dev.vgrad.kernel;
 
+import java.util.List;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -59,11 +60,27 @@ public final class Simd {
     }
 
     private static VectorSpecies<Float> species() {
-        VectorSpecies<Float> preferred = FloatVector.SPECIES_PREFERRED;
         String bits = System.getProperty("vgrad.vector.bits", "");
-        if (bits.equals("256") && preferred.vectorBitSize() >= 256) return FloatVector.SPECIES_256;
-        if (bits.equals("128") && preferred.vectorBitSize() >= 128) return FloatVector.SPECIES_128;
-        return preferred;
+        VectorSpecies<Float> preferred = FloatVector.SPECIES_PREFERRED;
+        VectorSpecies<Float> s = choose(bits, preferred);
+        if (s == null) {
+            System.err.println("vgrad: warning: -Dvgrad.vector.bits=" + bits + " is not 128, 256 or 512 bits at most this CPU's "
+                    + preferred.vectorBitSize() + "; using the " + preferred.vectorBitSize() + "-bit species");
+            s = preferred;
+        }
+        return s;
+    }
+
+    /**
+     * The float species for a {@code vgrad.vector.bits} value: the preferred one for "" (not set), the one of
+     * that many bits when the CPU has it (not wider than preferred), null for any other value.
+     */
+    static VectorSpecies<Float> choose(String bits, VectorSpecies<Float> preferred) {
+        if (bits.isEmpty()) return preferred;
+        for (VectorSpecies<Float> s : List.of(FloatVector.SPECIES_128, FloatVector.SPECIES_256, FloatVector.SPECIES_512)) {
+            if (bits.equals(Integer.toString(s.vectorBitSize())) && s.vectorBitSize() <= preferred.vectorBitSize()) return s;
+        }
+        return null;
     }
 
     private static String problem() {

@@ -1,6 +1,8 @@
 package dev.vgrad.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Field;
@@ -11,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Test;
@@ -53,6 +56,19 @@ class OneSpeciesTest {
             }
         }
         assertEquals(List.of(), offenders, "sources naming a JDK species (use Simd.FLOATS)");
+    }
+
+    @Test
+    void vectorBitsChoosesANarrowerSpeciesOrNothing() {
+        VectorSpecies<Float> avx512 = FloatVector.SPECIES_512, avx2 = FloatVector.SPECIES_256;
+        assertSame(avx512, Simd.choose("", avx512));
+        assertSame(avx2, Simd.choose("256", avx512));
+        assertSame(FloatVector.SPECIES_128, Simd.choose("128", avx2));
+        assertSame(avx2, Simd.choose("256", avx2));
+        // wider than the CPU, or not a width: null, and Simd warns and keeps the preferred species
+        assertNull(Simd.choose("512", avx2));
+        assertNull(Simd.choose("300", avx512));
+        assertNull(Simd.choose("256bits", avx512));
     }
 
     /** The engine's compiled classes (target/classes). */
