@@ -38,6 +38,21 @@ public final class Gemm {
 
     private static final ThreadLocal<GemmWorkspace[]> LOCAL = ThreadLocal.withInitial(() -> new GemmWorkspace[1]);
 
+    /**
+     * The widest C that takes {@link GemmNarrow}'s dot and outer products instead of the blocked path: one
+     * vector, and 16 columns where the dot products' lane-sum trees exist at fewer lanes (with 8 lanes a 10-class
+     * output layer's forward took 45 us in the blocked path's edge blocks, 14 us as dot products).
+     */
+    static final int NARROW = GemmNarrow.DOTS ? Math.max(L, 16) : L;
+
+    /**
+     * Whether a C of n columns takes the narrow paths, whose sums are added in their own fixed order: a server
+     * that must give Trainer.forward's bits runs such a layer through these kernels too.
+     */
+    public static boolean narrow(int n) {
+        return n <= NARROW;
+    }
+
     /** C[m,n] (+)= A[m,k] · B[k,n] */
     public static void nn(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate) {
         gemm(NN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, null, local(m, n, k), 0, 1);
@@ -88,7 +103,7 @@ public final class Gemm {
 
     // (a short k with n <= NC fits any workspace that fits the problem: k x roundUp(n) <= KC x NC)
     private static boolean shortK(int form, int n, int k, boolean accumulate) {
-        return n > L && !accumulate && form != TN && k <= Math.min(SHORT_K, KC) && n <= NC;
+        return n > NARROW && !accumulate && form != TN && k <= Math.min(SHORT_K, KC) && n <= NC;
     }
 
     private static boolean direct(int form, int m, boolean shortK) {
@@ -129,10 +144,10 @@ public final class Gemm {
         int aRs = form == TN ? 1 : k, aCs = form == TN ? m : 1;
         int bRs = form == NT ? 1 : n, bCs = form == NT ? k : 1;
         // the path depends on the whole problem only, never on the split (bitwise identical results)
-        boolean narrow = n <= L;
+        boolean narrow = narrow(n);
         boolean shortK = shortK(form, n, k, accumulate);
         boolean direct = !narrow && direct(form, m, shortK);
-        int mrb = !narrow ? MR : form == TN ? L : GemmNarrow.DOT_ROWS, nrb = narrow ? L : NR;
+        int mrb = !narrow ? MR : form == TN ? L : GemmNarrow.DOT_ROWS, nrb = narrow ? NARROW : NR;
         // this part's rows [i0, i1) and columns [j0, j1), in whole register blocks
         int i0 = 0, i1 = m, j0 = 0, j1 = n;
         if (parts > 1) {

@@ -58,22 +58,22 @@ public final class GemmBlocking {
     static final int SMALL_M = 16;
 
     /**
-     * Lane masks and swaps of the 16-lane register transposes (GemmNarrow's lane-sum tree, GemmKernel's 16 x 16
-     * transpose; null with other lane counts): at distance d (8, 4, 2, 1), Md selects the lanes i with bit d set
-     * and Xd swaps lanes i and i ^ d, so one blend and one swap trade the d x d sub-blocks of two rows.
+     * Lane masks and swaps of the register transposes (GemmNarrow's lane-sum trees, GemmKernel's 16 x 16
+     * transpose; null for distances as wide as the vector): at distance d (8, 4, 2, 1), Md selects the lanes i
+     * with bit d set and Xd swaps lanes i and i ^ d, so one blend and one swap trade the d x d sub-blocks of two rows.
      */
     static final VectorMask<Float> M8 = mask(8), M4 = mask(4), M2 = mask(2), M1 = mask(1);
     static final VectorShuffle<Float> X8 = swap(8), X4 = swap(4), X2 = swap(2), X1 = swap(1);
 
     private static VectorMask<Float> mask(int d) {
-        if (L != 16) return null;
+        if (d >= L) return null;
         boolean[] bits = new boolean[L];
         for (int i = 0; i < L; i++) bits[i] = (i & d) != 0;
         return VectorMask.fromArray(S, bits, 0);
     }
 
     private static VectorShuffle<Float> swap(int d) {
-        if (L != 16) return null;
+        if (d >= L) return null;
         int[] idx = new int[L];
         for (int i = 0; i < L; i++) idx[i] = i ^ d;
         return VectorShuffle.fromArray(S, idx, 0);

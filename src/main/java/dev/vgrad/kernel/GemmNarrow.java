@@ -40,17 +40,20 @@ final class GemmNarrow {
 
     private static final VectorSpecies<Float> S = GemmBlocking.S;
 
-    /** {@link #dots}' 4 x 5 blocks need 16 lanes (the lane-sum trees work on 16-lane vectors). */
-    static final boolean DOTS = L == 16;
+    /** {@link #dots}' 4 x 5 blocks need the lane-sum trees, written for 16 lanes (AVX-512) and 8 (AVX2). */
+    static final boolean DOTS = L == 16 || L == 8;
     /** Rows of a {@link #dots} block: threads split C's rows in multiples of it. */
     static final int DOT_ROWS = 4;
     /** Columns of a {@link #dots} block (10 classes: two blocks). */
     static final int DOT_COLS = 5;
-    /** {@link #reduce4} leaves the sum of its accumulator r in lane LAST4[r]. */
-    private static final int[] LAST4 = {0, 8, 4, 12};
+    /** {@link #reduce4} leaves the sum of its accumulator r in lane LAST4[r] of the vector at tile[SUMS4]. */
+    private static final int[] LAST4 = L == 16 ? new int[] {0, 8, 4, 12} : new int[] {0, 4, 2, 6};
+    /** Where {@link #reduce4} stores its vector: after the 16 sums of the first 16 accumulators at tile[20L]. */
+    static final int SUMS4 = 20 * L + 16;
 
     /** The tree leaves the sum of accumulator bitreverse(l) in lane l; this shuffle puts sum t in lane t. */
-    private static final VectorShuffle<Float> NATURAL = DOTS ? VectorShuffle.fromArray(S, new int[] {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15}, 0) : null;
+    private static final VectorShuffle<Float> NATURAL = L == 16 ? VectorShuffle.fromArray(S, new int[] {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15}, 0)
+            : L == 8 ? VectorShuffle.fromArray(S, new int[] {0, 4, 2, 6, 1, 5, 3, 7}, 0) : null;
 
     /**
      * C[i, j] (+)= sum_p A[i, p] Bt[j, p] for i in [i0, i1), j < n: A (m x k) and Bt (n x k) row-major,
@@ -68,7 +71,12 @@ final class GemmNarrow {
                 // the kernel and the trees are separate methods: one holding all grows past C2's inlining budget,
                 // and a Vector API call left out of line boxes its vectors (allocates)
                 dots4x5(kv, k, a, aOff + i * k, bt, btOff, j, n, tile);
-                reduce16(tile);
+                if (L == 16) {
+                    reduce16(tile);
+                } else {
+                    reduce8(tile, 0);
+                    reduce8(tile, 8);
+                }
                 reduce4(tile);
                 // C (+)= the sums (accumulator 4q + r: row r, column q) plus their k tails
                 int cols = Math.min(DOT_COLS, n - j), ci = cOff + i * n + j;
@@ -80,14 +88,14 @@ final class GemmNarrow {
                         c[cr + 1] = tile[t + 4];
                         c[cr + 2] = tile[t + 8];
                         c[cr + 3] = tile[t + 12];
-                        c[cr + 4] = tile[21 * L + LAST4[r]];
+                        c[cr + 4] = tile[SUMS4 + LAST4[r]];
                     }
                     continue;
                 }
                 for (int t = 0; t < DOT_ROWS * DOT_COLS; t++) {
                     int r = t & 3, q = t >> 2;
                     if (q >= cols) continue;
-                    float sum = t < 16 ? tile[20 * L + t] : tile[21 * L + LAST4[r]];
+                    float sum = t < 16 ? tile[20 * L + t] : tile[SUMS4 + LAST4[r]];
                     if (kv < k) {
                         int ar = aOff + (i + r) * k, br = btOff + (j + q) * k;
                         for (int p = kv; p < k; p++) sum = Math.fma(a[ar + p], bt[br + p], sum);
@@ -188,18 +196,43 @@ final class GemmNarrow {
     }
 
     /**
-     * tile[21L + LAST4[r]] = sum of the lanes of tile[(16 + r)*L ..] for r < 4: {@link #reduce16}'s tree for four
-     * vectors, levels 8 and 4 across them, then levels 2 and 1 within the one left (the same pairs of lanes added
-     * in the same order: the same bits as the 16-vector tree).
+     * tile[20L + from + t] = sum of the lanes of tile[(from + t)*L ..] for t < 8, with 8 lanes: {@link #reduce16}'s
+     * tree at levels 4, 2 and 1 (lane i + (i + 4), then + 2, then + 1: the order of {@link Simd#R4} .. R1's folds,
+     * so the same bits as the 2-row edge path).
+     */
+    private static void reduce8(float[] tile, int from) {
+        FloatVector v0 = FloatVector.fromArray(S, tile, from * L), v1 = FloatVector.fromArray(S, tile, (from + 1) * L);
+        FloatVector v2 = FloatVector.fromArray(S, tile, (from + 2) * L), v3 = FloatVector.fromArray(S, tile, (from + 3) * L);
+        FloatVector v4 = FloatVector.fromArray(S, tile, (from + 4) * L), v5 = FloatVector.fromArray(S, tile, (from + 5) * L);
+        FloatVector v6 = FloatVector.fromArray(S, tile, (from + 6) * L), v7 = FloatVector.fromArray(S, tile, (from + 7) * L);
+        v0 = v0.blend(v1, M4).add(v1.blend(v0, M4).rearrange(X4));
+        v2 = v2.blend(v3, M4).add(v3.blend(v2, M4).rearrange(X4));
+        v4 = v4.blend(v5, M4).add(v5.blend(v4, M4).rearrange(X4));
+        v6 = v6.blend(v7, M4).add(v7.blend(v6, M4).rearrange(X4));
+        v0 = v0.blend(v2, M2).add(v2.blend(v0, M2).rearrange(X2));
+        v4 = v4.blend(v6, M2).add(v6.blend(v4, M2).rearrange(X2));
+        v0.blend(v4, M1).add(v4.blend(v0, M1).rearrange(X1)).rearrange(NATURAL).intoArray(tile, 20 * L + from);
+    }
+
+    /**
+     * tile[SUMS4 + LAST4[r]] = sum of the lanes of tile[(16 + r)*L ..] for r < 4: the trees above for four
+     * vectors, the first two levels across them (8 and 4 with 16 lanes, 4 and 2 with 8), the rest within the
+     * one left (the same pairs of lanes added in the same order: the same bits as the larger trees).
      */
     private static void reduce4(float[] tile) {
         FloatVector v0 = FloatVector.fromArray(S, tile, 16 * L), v1 = FloatVector.fromArray(S, tile, 17 * L);
         FloatVector v2 = FloatVector.fromArray(S, tile, 18 * L), v3 = FloatVector.fromArray(S, tile, 19 * L);
-        v0 = v0.blend(v1, M8).add(v1.blend(v0, M8).rearrange(X8));
-        v2 = v2.blend(v3, M8).add(v3.blend(v2, M8).rearrange(X8));
-        v0 = v0.blend(v2, M4).add(v2.blend(v0, M4).rearrange(X4));
-        v0 = v0.add(v0.rearrange(X2));
-        v0.add(v0.rearrange(X1)).intoArray(tile, 21 * L);
+        if (L == 16) {
+            v0 = v0.blend(v1, M8).add(v1.blend(v0, M8).rearrange(X8));
+            v2 = v2.blend(v3, M8).add(v3.blend(v2, M8).rearrange(X8));
+            v0 = v0.blend(v2, M4).add(v2.blend(v0, M4).rearrange(X4));
+            v0 = v0.add(v0.rearrange(X2));
+        } else {
+            v0 = v0.blend(v1, M4).add(v1.blend(v0, M4).rearrange(X4));
+            v2 = v2.blend(v3, M4).add(v3.blend(v2, M4).rearrange(X4));
+            v0 = v0.blend(v2, M2).add(v2.blend(v0, M2).rearrange(X2));
+        }
+        v0.add(v0.rearrange(X1)).intoArray(tile, SUMS4);
     }
 
     /**

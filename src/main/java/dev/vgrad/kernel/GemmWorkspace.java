@@ -20,7 +20,7 @@ public final class GemmWorkspace {
         this.packA = new float[mc * kc];
         // at least one full-depth edge panel of B (k x NR) for the unpacked small-M path
         this.packB = new float[Math.max(nc * kc, Math.max(1, maxK) * NR)];
-        this.tile = new float[Math.max(MR * NR, 22 * L)];
+        this.tile = new float[Math.max(MR * NR, GemmNarrow.SUMS4 + L)];
     }
 
     /** Floats held (for plan descriptions). */

@@ -12,6 +12,7 @@ import dev.vgrad.graph.Graph;
 import dev.vgrad.graph.Node;
 import dev.vgrad.graph.Op;
 import dev.vgrad.kernel.Finite;
+import dev.vgrad.kernel.Gemm;
 import dev.vgrad.kernel.Gemv;
 import dev.vgrad.kernel.Gemv16;
 import dev.vgrad.kernel.Simd;
@@ -214,9 +215,10 @@ public final class Predictor implements AutoCloseable {
             return null;
         }
         int k = st.inner(), n = st.cols();
-        // a layer at most one vector wide (an output layer) runs the training kernels themselves: their sum
-        // order for narrow outputs is Gemm's to choose, and float32 predictions stay bitwise Trainer.forward's
-        if (n <= Simd.LANES && !options.bf16Weights()) return null;
+        // a narrow layer (an output layer: at most one vector, or 16 columns) runs the training kernels
+        // themselves: their sum order for narrow outputs is Gemm's to choose, and float32 predictions stay
+        // bitwise Trainer.forward's
+        if (Gemm.narrow(n) && !options.bf16Weights()) return null;
         float[] bias = Arrays.copyOf(Arrays.copyOfRange(params, b.offset(), b.offset() + n), Gemv.roundUp(n));
         if (options.bf16Weights()) {
             int[] p16 = new int[Gemv16.packedSize(k, n)];

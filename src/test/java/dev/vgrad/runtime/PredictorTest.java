@@ -11,8 +11,8 @@ import dev.vgrad.graph.Init;
 import dev.vgrad.graph.Node;
 import dev.vgrad.io.Dataset;
 import dev.vgrad.io.Digits;
+import dev.vgrad.kernel.Gemm;
 import dev.vgrad.kernel.Gemv;
-import dev.vgrad.kernel.Simd;
 import dev.vgrad.train.Optimizer;
 import dev.vgrad.train.Trainer;
 import java.lang.foreign.Arena;
@@ -437,11 +437,11 @@ class PredictorTest {
     void bf16WeightsStayCloseToFloat32() {
         Predictor f32 = trainer.predictor();
         Predictor b16 = trainer.predictor(Predictor.Options.defaults().withBf16Weights(true));
-        // float32: the 64 x 96 layer packed; the 10-wide output layer too where it is wider than one vector
-        // (8 lanes), else it runs the training kernels on the plan's weights. bf16: 64 x 96 and 96 x 10 (10
-        // padded to whole vectors: 16 at 8 or 16 lanes) weights in half the bytes, float32 biases
+        // float32: the 64 x 96 layer packed; the 10-wide output layer too where it is not narrow for Gemm (4
+        // lanes), else it runs the training kernels on the plan's weights. bf16: 64 x 96 and 96 x 10 (10 padded
+        // to whole vectors: 16 at 8 or 16 lanes) weights in half the bytes, float32 biases
         int out = Gemv.roundUp(10);
-        long f32Out = 10 <= Simd.LANES ? 0 : 4L * (96 * out + out);
+        long f32Out = Gemm.narrow(10) ? 0 : 4L * (96 * out + out);
         assertEquals(4L * (64 * 96 + 96) + f32Out, f32.weightBytes());
         assertEquals(2L * (64 * 96 + 96 * out) + 4L * (96 + out), b16.weightBytes());
         float[] a = new float[10], b = new float[10];
