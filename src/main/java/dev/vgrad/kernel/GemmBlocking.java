@@ -31,7 +31,7 @@ public final class GemmBlocking {
     /** Floats per vector. */
     static final int L = S.length();
     /** Rows of the register block. */
-    static final int MR = L >= 16 ? 8 : 6;
+    static final int MR = L >= 16 ? 8 : L == 8 ? 4 : 6;
     /** Columns of the register block: two vectors. */
     static final int NR = 2 * L;
     /** Cache sizes in bytes: L1 data, L2, L3. */
