@@ -25,7 +25,7 @@ import jdk.incubator.vector.VectorSpecies;
  * path passes the caller's arrays unpacked. The accumulators start from C when beta is set (beta = 1,
  * or any K block after the first) and from 0 otherwise, so each element of C is a single fma chain over
  * p = 0..k-1 however K is blocked: the same bits as the unblocked small-M path and the serving GEMV.
- * A whole block of packed panels ({@link #kernelWhole}: 8 x 2 vectors with 16 lanes, 6 x 2 with 8) starts
+ * A whole block of packed panels ({@link #kernelWhole}: 8 x 2 vectors with 16 lanes, 4 x 2 with 8, 6 x 2 with 4) starts
  * from C or 0 in registers and is stored straight into C. An edge block ({@link #edge}, and the strided
  * {@link #kernel6x2}) is computed on a small tile (L1) and stored with its edges: rows past {@code mr} are
  * zero padding of the packed panel (the strided kernel re-reads the last valid row) and, like columns past
@@ -215,7 +215,7 @@ final class GemmKernel {
     /**
      * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < 8, j < NR: {@link #kernel6x2Whole} with eight rows,
      * the register block when vectors have 16 lanes (16 accumulators of the 32 registers; with 8 lanes AVX2 has
-     * 16 registers and the 6-row block). Eight rows divide every batch and layer width of the MLP shapes, where
+     * 16 registers and the 4-row block). Eight rows divide every batch and layer width of the MLP shapes, where
      * six left an edge block per panel column (128 = 21 x 6 + 2). The same bits as kernel6x2.
      */
     static void kernel8x2Whole(int kc, float[] a, int aOff, float[] b, int bOff, boolean beta, float[] c, int ci, int ldc) {
