@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Register block: MR x NR = 8 rows by 2 vectors with 16 lanes (16 accumulators of AVX-512's 32 registers),
  * 4 rows by 2 vectors with 8 lanes (AVX2 has 16 registers: C2 spilled three of a 6 x 2 block's 12 accumulators
- * in the loop, 38 against 69-80 GFLOPS under -XX:UseAVX=2), 6 by 2 with 4 lanes.
+ * in the loop, 38 against 69-80 GFLOPS under -XX:UseAVX=2), and with 4.
  * Species: the widest the CPU has (512-bit on AVX-512). Measured on Zen 4 (GFLOP per CPU-second,
  * 256-bit vs 512-bit, KC 384): 90.7 vs 89.1 at n = 256, 78.5 vs 86.2 at n = 1024, 90.0 vs 86.3 on
  * 128x784·784x256, 27.2 vs 35.5 on the narrow 128x256·256x10; equal within noise on large products and
@@ -32,7 +32,7 @@ public final class GemmBlocking {
     /** Floats per vector. */
     static final int L = S.length();
     /** Rows of the register block. */
-    static final int MR = L >= 16 ? 8 : L == 8 ? 4 : 6;
+    static final int MR = L >= 16 ? 8 : 4;
     /** Columns of the register block: two vectors. */
     static final int NR = 2 * L;
     /** Cache sizes in bytes: L1 data, L2, L3. */

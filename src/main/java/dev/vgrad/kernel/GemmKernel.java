@@ -25,7 +25,7 @@ import jdk.incubator.vector.VectorSpecies;
  * path passes the caller's arrays unpacked. The accumulators start from C when beta is set (beta = 1,
  * or any K block after the first) and from 0 otherwise, so each element of C is a single fma chain over
  * p = 0..k-1 however K is blocked: the same bits as the unblocked small-M path and the serving GEMV.
- * A whole block of packed panels ({@link #kernelWhole}: 8 x 2 vectors with 16 lanes, 4 x 2 with 8, 6 x 2 with 4) starts
+ * A whole block of packed panels ({@link #kernelWhole}: 8 x 2 vectors with 16 lanes, 4 x 2 with fewer) starts
  * from C or 0 in registers and is stored straight into C. An edge block ({@link #edge}, and the strided
  * {@link #kernel6x2}) is computed on a small tile (L1) and stored with its edges: rows past {@code mr} are
  * zero padding of the packed panel (the strided kernel re-reads the last valid row) and, like columns past
@@ -110,70 +110,17 @@ final class GemmKernel {
         writeBack(tile, NR, mr, nr, c, cOff, i0, j0, ldc);
     }
 
-    /** Two vectors of zeros: the starting values of {@link #kernel6x2Whole} without beta. */
+    /** Two vectors of zeros: the starting values of the whole-block kernels without beta. */
     private static final float[] ZEROS = new float[2 * L];
 
     /**
-     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < 6, j < NR: a whole 6 x 2-vector block from packed
-     * panels (C at {@code ci}, rows {@code ldc} apart). The accumulators start from C (beta) or 0 in registers
-     * and are stored straight into C: without {@link #edge}'s tile, whose start and spill cost about 20%
-     * of a 128-deep block (a batch of 128 is the inner dimension of every dW product). The same bits as
+     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < 4, j < NR: a whole 4 x 2-vector block from packed
+     * panels (C at {@code ci}, rows {@code ldc} apart), the register block with 8 (or 4) lanes. The accumulators
+     * start from C (beta) or 0 in registers and are stored straight into C: without {@link #edge}'s tile, whose
+     * start and spill cost about 20% of a 128-deep block (a batch of 128 is the inner dimension of every dW
+     * product). AVX2 has 16 registers: C2 kept three of a 6 x 2 block's 12 accumulators on the stack, storing
+     * and reloading them every step of k (38 against 69-80 GFLOPS under -XX:UseAVX=2). The same bits as
      * kernel6x2.
-     */
-    static void kernel6x2Whole(int kc, float[] a, int aOff, float[] b, int bOff, boolean beta, float[] c, int ci, int ldc) {
-        // the starting values: C's block (beta), or zeros read from ZEROS with a row stride of 0; choosing the
-        // array rather than the vectors keeps every accumulator a plain register (a vector merged across a
-        // branch may be boxed)
-        float[] st = beta ? c : ZEROS;
-        int s0 = beta ? ci : 0, sr = beta ? ldc : 0;
-        FloatVector c00 = FloatVector.fromArray(S, st, s0), c01 = FloatVector.fromArray(S, st, s0 + L);
-        FloatVector c10 = FloatVector.fromArray(S, st, s0 + sr), c11 = FloatVector.fromArray(S, st, s0 + sr + L);
-        FloatVector c20 = FloatVector.fromArray(S, st, s0 + 2 * sr), c21 = FloatVector.fromArray(S, st, s0 + 2 * sr + L);
-        FloatVector c30 = FloatVector.fromArray(S, st, s0 + 3 * sr), c31 = FloatVector.fromArray(S, st, s0 + 3 * sr + L);
-        FloatVector c40 = FloatVector.fromArray(S, st, s0 + 4 * sr), c41 = FloatVector.fromArray(S, st, s0 + 4 * sr + L);
-        FloatVector c50 = FloatVector.fromArray(S, st, s0 + 5 * sr), c51 = FloatVector.fromArray(S, st, s0 + 5 * sr + L);
-        for (int p = 0; p < kc; p++) {
-            int ap = aOff + p * 6, bp = bOff + p * NR;
-            FloatVector b0 = FloatVector.fromArray(S, b, bp);
-            FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
-            FloatVector x = FloatVector.broadcast(S, a[ap]);
-            c00 = b0.fma(x, c00);
-            c01 = b1.fma(x, c01);
-            x = FloatVector.broadcast(S, a[ap + 1]);
-            c10 = b0.fma(x, c10);
-            c11 = b1.fma(x, c11);
-            x = FloatVector.broadcast(S, a[ap + 2]);
-            c20 = b0.fma(x, c20);
-            c21 = b1.fma(x, c21);
-            x = FloatVector.broadcast(S, a[ap + 3]);
-            c30 = b0.fma(x, c30);
-            c31 = b1.fma(x, c31);
-            x = FloatVector.broadcast(S, a[ap + 4]);
-            c40 = b0.fma(x, c40);
-            c41 = b1.fma(x, c41);
-            x = FloatVector.broadcast(S, a[ap + 5]);
-            c50 = b0.fma(x, c50);
-            c51 = b1.fma(x, c51);
-        }
-        c00.intoArray(c, ci);
-        c01.intoArray(c, ci + L);
-        c10.intoArray(c, ci + ldc);
-        c11.intoArray(c, ci + ldc + L);
-        c20.intoArray(c, ci + 2 * ldc);
-        c21.intoArray(c, ci + 2 * ldc + L);
-        c30.intoArray(c, ci + 3 * ldc);
-        c31.intoArray(c, ci + 3 * ldc + L);
-        c40.intoArray(c, ci + 4 * ldc);
-        c41.intoArray(c, ci + 4 * ldc + L);
-        c50.intoArray(c, ci + 5 * ldc);
-        c51.intoArray(c, ci + 5 * ldc + L);
-    }
-
-    /**
-     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < 4, j < NR: {@link #kernel6x2Whole} with four rows,
-     * the register block with 8 lanes. AVX2 has 16 registers: C2 kept three of the 6 x 2 block's 12
-     * accumulators on the stack, storing and reloading them every step of k (40 GFLOPS at n = 512 under
-     * -XX:UseAVX=2). The same bits as kernel6x2.
      */
     static void kernel4x2Whole(int kc, float[] a, int aOff, float[] b, int bOff, boolean beta, float[] c, int ci, int ldc) {
         // the starting values: C's block (beta), or zeros read from ZEROS with a row stride of 0; choosing the
@@ -213,7 +160,7 @@ final class GemmKernel {
     }
 
     /**
-     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < 8, j < NR: {@link #kernel6x2Whole} with eight rows,
+     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < 8, j < NR: {@link #kernel4x2Whole} with eight rows,
      * the register block when vectors have 16 lanes (16 accumulators of the 32 registers; with 8 lanes AVX2 has
      * 16 registers and the 4-row block). Eight rows divide every batch and layer width of the MLP shapes, where
      * six left an edge block per panel column (128 = 21 x 6 + 2). The same bits as kernel6x2.
@@ -338,11 +285,10 @@ final class GemmKernel {
         c71.intoArray(c, ci + 7 * ldc + L);
     }
 
-    /** A whole MR x NR block from packed panels: {@link #kernel8x2Whole} or {@link #kernel6x2Whole} (MR is a constant). */
+    /** A whole MR x NR block from packed panels: {@link #kernel8x2Whole} or {@link #kernel4x2Whole} (MR is a constant). */
     static void kernelWhole(int kc, float[] a, int aOff, float[] b, int bOff, boolean beta, float[] c, int ci, int ldc) {
         if (MR == 8) kernel8x2Whole(kc, a, aOff, b, bOff, beta, c, ci, ldc);
-        else if (MR == 4) kernel4x2Whole(kc, a, aOff, b, bOff, beta, c, ci, ldc);
-        else kernel6x2Whole(kc, a, aOff, b, bOff, beta, c, ci, ldc);
+        else kernel4x2Whole(kc, a, aOff, b, bOff, beta, c, ci, ldc);
     }
 
     /**
