@@ -13,8 +13,8 @@ import static dev.vgrad.kernel.GemmBlocking.SMALL_M;
  * Matrix products in the three forms backpropagation needs, BLIS-structured: macro loops block C's
  * columns by NC, the inner dimension by KC and C's rows by MC, pack the blocks of A and B into
  * contiguous panels ({@link GemmWorkspace}), and call one micro-kernel per register block
- * ({@link GemmKernel}). Dedicated paths read A in place: C at most one vector wide (an output layer,
- * n <= lanes) and an inner dimension of at most {@value GemmBlocking#SHORT_K} (its dx) take
+ * ({@link GemmKernel}). Dedicated paths read A in place: a narrow C (an output layer, {@link #narrow}: n <= 16
+ * with 16 or 8 lanes) and an inner dimension of at most {@value GemmBlocking#SHORT_K} (its dx) take
  * {@link GemmNarrow}'s kernels; at most {@value GemmBlocking#SMALL_M} rows of A (batch 1-16, GEMV-like)
  * with B in row-major (k, n) skip packing and read A and B in place.
  *

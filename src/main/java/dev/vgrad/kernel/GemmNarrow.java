@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * GEMM kernels for the thin shapes of an output layer, where the packed 8 x 2-vector block of
- * {@link GemmKernel} wastes most of its work: C at most one vector wide (n = 10 classes) and a short inner
+ * {@link GemmKernel} wastes most of its work: a narrow C ({@link Gemm#narrow}: n = 10 classes) and a short inner
  * dimension (k = 10, the output layer's dx). Each reads A in place.
  *
  * <ul>
@@ -104,7 +104,7 @@ final class GemmNarrow {
                 }
             }
         }
-        // the last rows (all of them for batches under 4, or without 16 lanes): 2 rows x 4 columns at a time,
+        // the last rows (all of them for batches under 4, or without the trees' 16 or 8 lanes): 2 rows x 4 columns at a time,
         // each sum the same bits as above (the same partials; the rotation fold adds the lanes as the tree does)
         for (; i < i1; i += 2) {
             int rows = Math.min(2, i1 - i);

@@ -67,7 +67,8 @@ public final class Softmax {
             int yi = yOff + i * n, di = dyOff + i * n, xi = dxOff + i * n;
             FloatVector acc = FloatVector.zero(S);
             int j = 0;
-            // the row loops run only for rows of a vector or more: lanewise, not fma / sub / mul (see rowMax)
+            // the row loops run only for rows of a vector or more: the first operation on each loaded vector is a
+            // lanewise call (see rowMax), whose result's class C2 then knows for the ones after it
             for (; j < nv; j += S.length()) {
                 acc = FloatVector.fromArray(S, dy, di + j).lanewise(VectorOperators.FMA, FloatVector.fromArray(S, y, yi + j), acc);
             }

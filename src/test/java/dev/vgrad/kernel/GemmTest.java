@@ -158,7 +158,7 @@ class GemmTest {
         // path add each dot product in the same order
         SplittableRandom r = new SplittableRandom(6);
         for (int k : new int[] {1, L - 1, L, L + 1, 37, 256}) {
-            for (int n : new int[] {1, 3, 10, L}) {
+            for (int n : new int[] {1, 3, 10, L, 11, 16}) {
                 int m = 21; // two 8-row blocks and a 5-row edge
                 float[] a = random(r, m * k), b = random(r, k * n), bt = random(r, n * k);
                 float[] all = new float[m * n], allT = new float[m * n];
