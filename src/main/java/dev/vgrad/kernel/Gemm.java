@@ -154,9 +154,9 @@ public final class Gemm {
             int mBlocks = (m + mrb - 1) / mrb;
             if (splitsColumns(m, n, mrb, nrb, parts, direct)) {
                 // whole register blocks (whole vectors): every column takes the same vector or scalar path of the epilogue
-                int unit = nrb, units = (n + unit - 1) / unit;
-                j0 = Math.min(n, unit * (int) ((long) units * part / parts));
-                j1 = Math.min(n, unit * (int) ((long) units * (part + 1) / parts));
+                int nBlocks = (n + nrb - 1) / nrb;
+                j0 = Math.min(n, nrb * (int) ((long) nBlocks * part / parts));
+                j1 = Math.min(n, nrb * (int) ((long) nBlocks * (part + 1) / parts));
             } else {
                 i0 = Math.min(m, mrb * (int) ((long) mBlocks * part / parts));
                 i1 = Math.min(m, mrb * (int) ((long) mBlocks * (part + 1) / parts));
