@@ -13,8 +13,7 @@ import static dev.vgrad.kernel.GemmBlocking.SMALL_M;
  * Matrix products in the three forms backpropagation needs, BLIS-structured: macro loops block C's
  * columns by NC, the inner dimension by KC and C's rows by MC, pack the blocks of A and B into
  * contiguous panels ({@link GemmWorkspace}), and call one micro-kernel per register block
- * ({@link GemmKernel}). A panel of B whose rows are contiguous and close together (a layer's weights in the
- * forward pass, dH in dW) is read in place instead ({@link GemmBlocking#readsBInPlace}). Dedicated paths read A in place: a narrow C (an output layer, {@link #narrow}: n <= 16
+ * ({@link GemmKernel}). Dedicated paths read A in place: a narrow C (an output layer, {@link #narrow}: n <= 16
  * with 16 or 8 lanes) and an inner dimension of at most {@value GemmBlocking#SHORT_K} (its dx) take
  * {@link GemmNarrow}'s kernels; at most {@value GemmBlocking#SMALL_M} rows of A (batch 1-16, GEMV-like)
  * with B in row-major (k, n) skip packing and read A and B in place.
@@ -207,8 +206,6 @@ public final class Gemm {
             return;
         }
         int kb = kBlock(k);
-        // whole panels of B read in place (rows contiguous, not too far apart), else packed
-        boolean bInPlace = bCs == 1 && GemmBlocking.readsBInPlace(bRs, kb);
         // jc: N blocks (packed B in L3)
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
@@ -225,21 +222,17 @@ public final class Gemm {
                     // jr, ir: register blocks, one B panel against every A panel
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
-                        // B's panel read in place, or packed just before its first use, by the first M block, while
-                        // it is hot in cache (against packing the whole KC x NC block first: neutral in the MLP step,
-                        // +0.2 to +1.2 %)
-                        boolean inPlace = bInPlace && nr == NR;
-                        float[] bp = inPlace ? b : ws.packB;
-                        int bo = inPlace ? bOff + pc * bRs + jc + jr : jr * kc, ldb = inPlace ? bRs : NR;
-                        if (ic == i0 && !inPlace) GemmKernel.packB(NR, b, bOff, bRs, bCs, pc, kc, jc + jr, nr, ws.packB, jr * kc);
+                        // B's panel packed just before its first use, by the first M block, while it is hot in cache
+                        // (against packing the whole KC x NC block first: neutral in the MLP step, +0.2 to +1.2 %)
+                        if (ic == i0) GemmKernel.packB(NR, b, bOff, bRs, bCs, pc, kc, jc + jr, nr, ws.packB, jr * kc);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
                             if (mr == MR && nr == NR) {
                                 // a whole block: accumulators start from 0 or from C in registers, no tile
                                 int ci = cOff + (ic + ir) * n + jc + jr;
-                                GemmKernel.kernelWhole(kc, ws.packA, ir * kc, bp, bo, ldb, beta, c, ci, n);
+                                GemmKernel.kernelWhole(kc, ws.packA, ir * kc, ws.packB, jr * kc, beta, c, ci, n);
                             } else {
-                                GemmKernel.edge(kc, ws.packA, ir * kc, bp, bo, ldb, mr, nr, c, cOff, ic + ir, jc + jr, n, beta, ws.tile);
+                                GemmKernel.edge(kc, ws.packA, ir * kc, ws.packB, jr * kc, mr, nr, c, cOff, ic + ir, jc + jr, n, beta, ws.tile);
                             }
                         }
                     }

@@ -59,21 +59,6 @@ public final class GemmBlocking {
     static final int SMALL_M = 16;
 
     /**
-     * Whether the blocked path reads a whole KC x NR panel of B in place, rows {@code ldb} floats apart, instead of
-     * packing it: with 16 lanes, when rows share 4 KiB pages (ldb < 1024) and the panel's kc rows span at most
-     * 2.5 x L2. Packing copies all of B once per product and, in a training step, brings B's source and the packed
-     * copy through the caches; the micro-kernel reads a near row-major panel from L2 as fast as a packed one.
-     * Measured on Zen 4 (GFLOP per CPU-second, packed vs in place, medians of 16 alternating runs): fc1's forward
-     * 128x784·784x256 92.3 vs 99.0, fc2's 128x256·256x256 79.8 vs 84.1, n = 512 90.1 vs 92.5, 768-float rows and
-     * k = 768 92.0 vs 95.9; wider rows or deeper panels lose to conflict misses: n = 1024 90.0 vs 74.8, 2048 94.7
-     * vs 65.2, 896- and 960-float rows at k = 1024 88.7 vs 78.7 and 84.4 vs 75.6. With 8 lanes (the 4-row block
-     * loads B twice as often per fma) in place lost everywhere: 87.6 vs 67.1 on fc1's forward, 92.1 vs 61.8 at n = 512.
-     */
-    static boolean readsBInPlace(int ldb, int kc) {
-        return L >= 16 && ldb < 1024 && 4L * kc * ldb <= L2 * 5 / 2;
-    }
-
-    /**
      * Lane masks and swaps of the register transposes (GemmNarrow's lane-sum trees, GemmKernel's 16 x 16
      * transpose; null for distances as wide as the vector): at distance d (8, 4, 2, 1), Md selects the lanes i
      * with bit d set and Xd swaps lanes i and i ^ d, so one blend and one swap trade the d x d sub-blocks of two rows.

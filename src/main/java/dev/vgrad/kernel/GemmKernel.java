@@ -21,8 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  * The GEMM micro-kernels and packing routines (BLIS's contract). A micro-kernel computes one
  * register block of C, rows x columns = MR x NR, from a panel of A (element (r, p) at
  * {@code a[aOff + r*aRs + p*aCs]}) and a panel of B (row p at {@code b[bOff + p*bRs]}, NR contiguous
- * floats): C (+)= A·B. Packed panels have aRs = 1, aCs = MR, bRs = NR; the blocked path may pass B's own
- * rows (bRs = ldb, {@link GemmBlocking#readsBInPlace}), the small-M path the caller's arrays unpacked. The accumulators start from C when beta is set (beta = 1,
+ * floats): C (+)= A·B. Packed panels have aRs = 1, aCs = MR, bRs = NR; the small-M
+ * path passes the caller's arrays unpacked. The accumulators start from C when beta is set (beta = 1,
  * or any K block after the first) and from 0 otherwise, so each element of C is a single fma chain over
  * p = 0..k-1 however K is blocked: the same bits as the unblocked small-M path and the serving GEMV.
  * A whole block of packed panels ({@link #kernelWhole}: 8 x 2 vectors with 16 lanes, 4 x 2 with fewer) starts
@@ -43,13 +43,13 @@ final class GemmKernel {
     /** Panel rows packed per pass over a transposed B's columns (64 x NR floats: 8 KiB at 512-bit, in L1). */
     private static final int PACK_DEPTH = 64;
     /**
-     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < mr, j < nr from a packed A panel and a B panel with rows
-     * {@code ldb} apart: an edge block of the blocked path, computed whole by {@link #kernelWhole} on the tile (rows NR apart) and stored with its edges.
+     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < mr, j < nr from packed panels: an edge block of the
+     * blocked path, computed whole by {@link #kernelWhole} on the tile (rows NR apart) and stored with its edges.
      */
-    static void edge(int kc, float[] a, int aOff, float[] b, int bOff, int ldb, int mr, int nr, float[] c, int cOff, int i0, int j0, int ldc,
+    static void edge(int kc, float[] a, int aOff, float[] b, int bOff, int mr, int nr, float[] c, int cOff, int i0, int j0, int ldc,
                      boolean beta, float[] tile) {
         startTile(beta, c, cOff, i0, j0, ldc, mr, nr, tile, NR, MR);
-        kernelWhole(kc, a, aOff, b, bOff, ldb, true, tile, 0, NR);
+        kernelWhole(kc, a, aOff, b, bOff, true, tile, 0, NR);
         writeBack(tile, NR, mr, nr, c, cOff, i0, j0, ldc);
     }
 
@@ -114,15 +114,15 @@ final class GemmKernel {
     private static final float[] ZEROS = new float[2 * L];
 
     /**
-     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < 4, j < NR: a whole 4 x 2-vector block from a packed
-     * A panel and a B panel with rows {@code ldb} floats apart (C at {@code ci}, rows {@code ldc} apart), the register block with 8 (or 4) lanes. The accumulators
+     * C[i0 + r, j0 + j] (+)= sum_p A[r, p] B[p, j] for r < 4, j < NR: a whole 4 x 2-vector block from packed
+     * panels (C at {@code ci}, rows {@code ldc} apart), the register block with 8 (or 4) lanes. The accumulators
      * start from C (beta) or 0 in registers and are stored straight into C: without {@link #edge}'s tile, whose
      * start and spill cost about 20% of a 128-deep block (a batch of 128 is the inner dimension of every dW
      * product). AVX2 has 16 registers: C2 kept three of a 6 x 2 block's 12 accumulators on the stack, storing
      * and reloading them every step of k (38 against 69-80 GFLOPS under -XX:UseAVX=2). The same bits as
      * kernel6x2.
      */
-    static void kernel4x2Whole(int kc, float[] a, int aOff, float[] b, int bOff, int ldb, boolean beta, float[] c, int ci, int ldc) {
+    static void kernel4x2Whole(int kc, float[] a, int aOff, float[] b, int bOff, boolean beta, float[] c, int ci, int ldc) {
         // the starting values: C's block (beta), or zeros read from ZEROS with a row stride of 0; choosing the
         // array rather than the vectors keeps every accumulator a plain register (a vector merged across a
         // branch may be boxed)
@@ -133,7 +133,7 @@ final class GemmKernel {
         FloatVector c20 = FloatVector.fromArray(S, st, s0 + 2 * sr), c21 = FloatVector.fromArray(S, st, s0 + 2 * sr + L);
         FloatVector c30 = FloatVector.fromArray(S, st, s0 + 3 * sr), c31 = FloatVector.fromArray(S, st, s0 + 3 * sr + L);
         for (int p = 0; p < kc; p++) {
-            int ap = aOff + p * 4, bp = bOff + p * ldb;
+            int ap = aOff + p * 4, bp = bOff + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, bp);
             FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
             FloatVector x = FloatVector.broadcast(S, a[ap]);
@@ -165,7 +165,7 @@ final class GemmKernel {
      * 16 registers and the 4-row block). Eight rows divide every batch and layer width of the MLP shapes, where
      * six left an edge block per panel column (128 = 21 x 6 + 2). The same bits as kernel6x2.
      */
-    static void kernel8x2Whole(int kc, float[] a, int aOff, float[] b, int bOff, int ldb, boolean beta, float[] c, int ci, int ldc) {
+    static void kernel8x2Whole(int kc, float[] a, int aOff, float[] b, int bOff, boolean beta, float[] c, int ci, int ldc) {
         float[] st = beta ? c : ZEROS;
         int s0 = beta ? ci : 0, sr = beta ? ldc : 0;
         FloatVector c00 = FloatVector.fromArray(S, st, s0), c01 = FloatVector.fromArray(S, st, s0 + L);
@@ -180,7 +180,7 @@ final class GemmKernel {
         // packed panels in cache: 98-104 -> 104-111 GFLOPS)
         int p = 0;
         for (; p + 1 < kc; p += 2) {
-            int ap = aOff + p * 8, bp = bOff + p * ldb;
+            int ap = aOff + p * 8, bp = bOff + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, bp);
             FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
             FloatVector x = FloatVector.broadcast(S, a[ap]);
@@ -209,7 +209,7 @@ final class GemmKernel {
             c71 = b1.fma(x, c71);
             // step p + 1
             ap += 8;
-            bp += ldb;
+            bp += NR;
             b0 = FloatVector.fromArray(S, b, bp);
             b1 = FloatVector.fromArray(S, b, bp + L);
             x = FloatVector.broadcast(S, a[ap]);
@@ -239,7 +239,7 @@ final class GemmKernel {
         }
         // an odd last step
         if (p < kc) {
-            int ap = aOff + p * 8, bp = bOff + p * ldb;
+            int ap = aOff + p * 8, bp = bOff + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, bp);
             FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
             FloatVector x = FloatVector.broadcast(S, a[ap]);
@@ -285,13 +285,10 @@ final class GemmKernel {
         c71.intoArray(c, ci + 7 * ldc + L);
     }
 
-    /**
-     * A whole MR x NR block from a packed A panel and a B panel with rows {@code ldb} apart ({@code NR} when packed):
-     * {@link #kernel8x2Whole} or {@link #kernel4x2Whole} (MR is a constant).
-     */
-    static void kernelWhole(int kc, float[] a, int aOff, float[] b, int bOff, int ldb, boolean beta, float[] c, int ci, int ldc) {
-        if (MR == 8) kernel8x2Whole(kc, a, aOff, b, bOff, ldb, beta, c, ci, ldc);
-        else kernel4x2Whole(kc, a, aOff, b, bOff, ldb, beta, c, ci, ldc);
+    /** A whole MR x NR block from packed panels: {@link #kernel8x2Whole} or {@link #kernel4x2Whole} (MR is a constant). */
+    static void kernelWhole(int kc, float[] a, int aOff, float[] b, int bOff, boolean beta, float[] c, int ci, int ldc) {
+        if (MR == 8) kernel8x2Whole(kc, a, aOff, b, bOff, beta, c, ci, ldc);
+        else kernel4x2Whole(kc, a, aOff, b, bOff, beta, c, ci, ldc);
     }
 
     /**
