@@ -194,9 +194,19 @@ public final class Compiler {
                         if (op.accumulate()) throw new IllegalStateException("the loss's gradient must be the first contribution");
                     }
                     case ACTIVATION_BACKWARD -> {
-                        Ref v = op.inputs().get(0);
-                        add(StepKind.ACTIVATION_BACKWARD, true, "d" + rule.name(), rule.shape().rows(), rule.shape().cols(), 0,
-                                rule.activation(), rule.alpha(), op.accumulate(), rule.layer(), buf(v), buf(op.inputs().get(1)), dx);
+                        Buf v = buf(op.inputs().get(0)), dy = buf(op.inputs().get(1));
+                        Draft last = drafts.get(drafts.size() - 1);
+                        if (opt.fusion() && !op.accumulate() && dy == dx && last.kind() == StepKind.GEMM_NT && !last.accumulate()
+                                && last.act() == Activation.IDENTITY && last.operands()[2] == dy) {
+                            // the derivative fused into the dx product that wrote its only contribution just before: applied
+                            // in place to each finished block of that GEMM (GemmEpilogue.derivative)
+                            drafts.set(drafts.size() - 1, new Draft(StepKind.GEMM_NT, true, "d" + rule.name(), last.rows(), last.cols(),
+                                    last.inner(), rule.activation(), rule.alpha(), false,
+                                    new Buf[] {last.operands()[0], last.operands()[1], dx, v}, last.layer()));
+                        } else {
+                            add(StepKind.ACTIVATION_BACKWARD, true, "d" + rule.name(), rule.shape().rows(), rule.shape().cols(), 0,
+                                    rule.activation(), rule.alpha(), op.accumulate(), rule.layer(), v, dy, dx);
+                        }
                     }
                     case SOFTMAX_BACKWARD -> add(StepKind.SOFTMAX_BACKWARD, true, "d" + rule.name(), rule.shape().rows(),
                             rule.shape().cols(), 0, Activation.IDENTITY, 0f, op.accumulate(), rule.layer(),

@@ -102,7 +102,7 @@ public final class DotExporter {
                 case DENSE -> { reads = new int[] {0, 1, 2}; writes = o[4] != null ? new int[] {3, 4} : new int[] {3}; }
                 case ACTIVATION, SOFTMAX, COL_SUM, ACCUMULATE -> { reads = new int[] {0}; writes = new int[] {1}; }
                 case ADD, MUL, ACTIVATION_BACKWARD, SOFTMAX_BACKWARD, GEMM_NT, GEMM_TN, MUL_ACCUMULATE -> {
-                    reads = new int[] {0, 1};
+                    reads = o.length > 3 && o[3] != null ? new int[] {0, 1, 3} : new int[] {0, 1};
                     writes = new int[] {2};
                 }
                 case LOSS_SOFTMAX_CROSS_ENTROPY, LOSS_MSE, LOSS_BCE_WITH_LOGITS -> { reads = new int[] {0, 1}; writes = new int[] {2}; }
@@ -148,7 +148,9 @@ public final class DotExporter {
             String label = st.label();
             String target = label.startsWith("d") ? label.substring(1) : label;
             if (target.endsWith(" (sum)")) target = target.substring(0, target.length() - " (sum)".length());
-            if ((st.kind() == StepKind.ACTIVATION_BACKWARD || st.kind() == StepKind.SOFTMAX_BACKWARD) && plan.graph().has(target)) {
+            boolean derivative = st.kind() == StepKind.ACTIVATION_BACKWARD || st.kind() == StepKind.SOFTMAX_BACKWARD
+                    || (st.kind() == StepKind.GEMM_NT && st.activation() != Activation.IDENTITY);
+            if (derivative && plan.graph().has(target)) {
                 target = plan.graph().node(target).input(0).name();
             }
             return "∂L/∂" + target;

@@ -8,7 +8,8 @@ import java.util.stream.Collectors;
 /**
  * One kernel call of a plan, as data. {@code rows} is the compiled batch: the runtime runs the step
  * with the actual row count (at most rows). The meaning of {@code cols} and {@code inner} per kind:
- * DENSE (rows x inner)·(inner x cols); GEMM_NT dx(rows x cols) = dy(rows x inner)·Wᵀ;
+ * DENSE (rows x inner)·(inner x cols); GEMM_NT dx(rows x cols) = dy(rows x inner)·Wᵀ (then, with an activation,
+ * dx *= act'(v), v the fourth operand: the derivative of the activation below, fused);
  * GEMM_TN dW(inner x cols) = xᵀ(inner x rows)·dy(rows x cols); others (rows x cols) elementwise or row-wise.
  */
 public record Step(int index, StepKind kind, boolean backward, String label, int rows, int cols, int inner,
@@ -38,7 +39,7 @@ public record Step(int index, StepKind kind, boolean backward, String label, int
             case DENSE -> "gemm.nn+bias" + (activation == Activation.IDENTITY ? "" : "+" + activation.id());
             case ACTIVATION -> activation.id();
             case ACTIVATION_BACKWARD -> activation.id() + "'" + (operands[1] == operands[2] ? " in place" : "");
-            case GEMM_NT -> "gemm.nt";
+            case GEMM_NT -> "gemm.nt" + (activation == Activation.IDENTITY ? "" : "·" + activation.id() + "'");
             case GEMM_TN -> "gemm.tn";
             default -> kind.name().toLowerCase();
         };

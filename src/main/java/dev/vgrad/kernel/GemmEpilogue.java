@@ -5,27 +5,43 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * What the GEMM does to a finished block of C while it is still in cache: c = act(c + bias[j]),
- * optionally keeping the pre-activation c + bias[j] in {@code z} (laid out like C; GELU's backward
- * needs it). Immutable: the runtime builds one per dense step when it is constructed.
+ * What the GEMM does to a finished block of C while it is still in cache. Forward (a dense layer):
+ * c = act(c + bias[j]), optionally keeping the pre-activation c + bias[j] in {@code z} (laid out like C; GELU's
+ * backward needs it). Backward ({@link #derivative}, a dense layer's dx when the layer below ends in an
+ * activation): c = c * act'(v), v laid out like C (the activation's output, or GELU's input), the same kernel
+ * and bits as the separate {@code ACTIVATION_BACKWARD} step. Immutable: the runtime builds one per GEMM step
+ * when it is constructed.
  *
  * @param bias     bias row, or null for none
  * @param biasOff  offset of bias[0]
- * @param act      activation applied after the bias
+ * @param act      activation applied after the bias, or whose derivative multiplies C
  * @param alpha    the activation's parameter (leaky ReLU slope)
  * @param z        pre-activation output (same shape and layout as C), or null
  * @param zOff     offset of z[0,0]
+ * @param v        the derivative's argument (same shape and layout as C), or null for the forward form
+ * @param vOff     offset of v[0,0]
  */
-public record GemmEpilogue(float[] bias, int biasOff, Activation act, float alpha, float[] z, int zOff) {
+public record GemmEpilogue(float[] bias, int biasOff, Activation act, float alpha, float[] z, int zOff, float[] v, int vOff) {
 
     /** Nothing: C = A·B. */
     public static final GemmEpilogue NONE = new GemmEpilogue(null, 0, Activation.IDENTITY, 0f, null, 0);
 
     public GemmEpilogue {
         java.util.Objects.requireNonNull(act, "act");
+        if (v != null && (bias != null || z != null)) throw new IllegalArgumentException("a derivative epilogue has no bias and no z");
     }
 
-    boolean isNone() { return bias == null && z == null && act == Activation.IDENTITY; }
+    /** The forward epilogue: c = act(c + bias[j]), z = c + bias[j] when z is not null. */
+    public GemmEpilogue(float[] bias, int biasOff, Activation act, float alpha, float[] z, int zOff) {
+        this(bias, biasOff, act, alpha, z, zOff, null, 0);
+    }
+
+    /** The backward epilogue: c = c * act'(v), elementwise. */
+    public static GemmEpilogue derivative(Activation act, float alpha, float[] v, int vOff) {
+        return new GemmEpilogue(null, 0, act, alpha, null, 0, java.util.Objects.requireNonNull(v, "v"), vOff);
+    }
+
+    boolean isNone() { return bias == null && z == null && act == Activation.IDENTITY; }  // (a derivative of IDENTITY is 1)
 
     /** The epilogue on the mr x nr block of C at (i0, j0), just finished by the GEMM (still in cache). */
     void applyBlock(float[] c, int cOff, int i0, int j0, int ldc, int mr, int nr) {
@@ -42,6 +58,11 @@ public record GemmEpilogue(float[] bias, int biasOff, Activation act, float alph
      * branches, which C2 may fail to keep in registers (boxing allocates).
      */
     void applyRow(float[] c, int at, int j, int zi, int len) {
+        if (v != null) {
+            // dx = dy * act'(v) in place, through the ACTIVATION_BACKWARD kernel
+            Activations.backward(act, alpha, v, vOff + zi, c, at, c, at, len, false);
+            return;
+        }
         if (bias != null && z == null && act == Activation.RELU) {
             // the common dense + ReLU in one pass over the row (two passes cost 1.04x the bare GEMM on fc2)
             addBiasRelu(c, at, biasOff + j, len);
@@ -74,8 +95,9 @@ public record GemmEpilogue(float[] bias, int biasOff, Activation act, float alph
         for (; q < len; q++) c[at + q] = Activations.scalar(Activation.RELU, 0f, c[at + q] + bias[b + q]);
     }
 
-    /** One element of column j: act(c + bias[j]), keeping z[zOff + zi] = c + bias[j]. */
+    /** One element of column j: act(c + bias[j]), keeping z[zOff + zi] = c + bias[j]; or c * act'(v[vOff + zi]). */
     float applyScalar(float c, int j, int zi) {
+        if (v != null) return c * Activations.scalarDerivative(act, alpha, v[vOff + zi]);
         if (bias != null) c += bias[biasOff + j];
         if (z != null) z[zOff + zi] = c;
         return Activations.scalar(act, alpha, c);

@@ -4,6 +4,7 @@ import dev.vgrad.compile.Operand;
 import dev.vgrad.compile.Plan;
 import dev.vgrad.compile.Step;
 import dev.vgrad.compile.StepKind;
+import dev.vgrad.graph.Activation;
 import dev.vgrad.kernel.Activations;
 import dev.vgrad.kernel.Bias;
 import dev.vgrad.kernel.Elementwise;
@@ -76,7 +77,13 @@ public final class Executor {
                             st.activation(), st.alpha(), o[4] == null ? null : a(o[4]), o[4] == null ? 0 : o[4].offset());
                     mm = Math.max(mm, st.rows()); nn = Math.max(nn, st.cols()); kk = Math.max(kk, st.inner());
                 }
-                case GEMM_NT -> { mm = Math.max(mm, st.rows()); nn = Math.max(nn, st.cols()); kk = Math.max(kk, st.inner()); }
+                case GEMM_NT -> {
+                    Operand[] o = st.operands();
+                    if (st.activation() != Activation.IDENTITY) {
+                        epilogues[st.index()] = GemmEpilogue.derivative(st.activation(), st.alpha(), a(o[3]), o[3].offset());
+                    }
+                    mm = Math.max(mm, st.rows()); nn = Math.max(nn, st.cols()); kk = Math.max(kk, st.inner());
+                }
                 case GEMM_TN -> { mm = Math.max(mm, st.inner()); nn = Math.max(nn, st.cols()); kk = Math.max(kk, st.rows()); }
                 default -> { }
             }
@@ -181,7 +188,8 @@ public final class Executor {
 
     private void gemmPart(int part, int parts) { gemmPart(gemmStep, gemmRows, part, parts); }
 
-    // part of parts of one GEMM step: DENSE y = act(x W + b) (epilogue fused), GEMM_NT dx = dy Wᵀ, GEMM_TN dW = xᵀ dy
+    // part of parts of one GEMM step: DENSE y = act(x W + b) (epilogue fused), GEMM_NT dx = dy Wᵀ (times act'(v) when an
+    // activation's derivative is fused), GEMM_TN dW = xᵀ dy
     private void gemmPart(Step st, int rows, int part, int parts) {
         int c = st.cols(), k = st.inner();
         Operand[] o = st.operands();
@@ -190,7 +198,7 @@ public final class Executor {
             case DENSE -> Gemm.run(Gemm.NN, rows, c, k, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[3]), o[3].offset(), false,
                     epilogues[st.index()], ws, part, parts);
             case GEMM_NT -> Gemm.run(Gemm.NT, rows, c, k, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(),
-                    st.accumulate(), null, ws, part, parts);
+                    st.accumulate(), epilogues[st.index()], ws, part, parts);
             case GEMM_TN -> Gemm.run(Gemm.TN, k, c, rows, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(),
                     st.accumulate(), null, ws, part, parts);
             default -> throw new IllegalStateException("not a GEMM step: " + st.kind());

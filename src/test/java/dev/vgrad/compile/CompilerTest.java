@@ -73,6 +73,27 @@ class CompilerTest {
     }
 
     @Test
+    void anActivationsDerivativeIsFusedIntoTheDxProductThatWroteItsOnlyContribution() {
+        // sigmoid(fc3) feeds only out: its derivative runs in out's dx GEMM; relu(fc1) fans out (fc2 and the residual
+        // add), so ∂L/∂h is a sum and its derivative stays a step of its own, as does gelu(fc2)'s (fed by the add)
+        Plan fused = Compiler.compile(mlp(16));
+        assertEquals(1, count(fused, StepKind.GEMM_NT, dev.vgrad.graph.Activation.SIGMOID), fused.describe());
+        assertEquals(0, count(fused, StepKind.ACTIVATION_BACKWARD, dev.vgrad.graph.Activation.SIGMOID), fused.describe());
+        assertEquals(1, count(fused, StepKind.ACTIVATION_BACKWARD, dev.vgrad.graph.Activation.RELU), fused.describe());
+        assertEquals(1, count(fused, StepKind.ACTIVATION_BACKWARD, dev.vgrad.graph.Activation.GELU), fused.describe());
+        assertTrue(fused.describe().contains("gemm.nt·sigmoid'"), fused.describe());
+        Plan plain = Compiler.compile(mlp(16), CompileOptions.defaults().withFusion(false));
+        assertEquals(0, plain.steps().stream().filter(st -> st.kind() == StepKind.GEMM_NT
+                && st.activation() != dev.vgrad.graph.Activation.IDENTITY).count(), plain.describe());
+        assertEquals(1, count(plain, StepKind.ACTIVATION_BACKWARD, dev.vgrad.graph.Activation.SIGMOID), plain.describe());
+        assertEquals(fused.steps().size() + 4, plain.steps().size()); // 3 activations + 1 derivative apart
+    }
+
+    static long count(Plan p, StepKind kind, dev.vgrad.graph.Activation act) {
+        return p.steps().stream().filter(st -> st.kind() == kind && st.activation() == act).count();
+    }
+
+    @Test
     void reuseOnAndOffGiveBitwiseTheSameTraining() {
         float[][] params = new float[2][];
         double[] losses = new double[2];

@@ -52,12 +52,14 @@ class DotExporterTest {
         assertTrue(dot.startsWith("digraph plan {"), dot);
         assertTrue(dot.strip().endsWith("}"), dot);
         List<String[]> nodes = nodes(dot);
-        // 2 leaves (x, targets) + 4 parameters + 9 steps (3 forward incl. the loss, 6 backward); no fan-out, no sum
+        // 2 leaves (x, targets) + 4 parameters + 8 steps (3 forward incl. the loss, 5 backward: sigmoid' is fused
+        // into the dx product); no fan-out, no sum
         assertEquals(2 + 4 + plan.steps().size(), nodes.size(), dot);
-        assertEquals(9, plan.steps().size());
-        // worked by hand: forward 3+3+2, backward dW 2, db 1, dh 2, sigmoid' 2, dW 2, db 1, and 4 "update" edges
+        assertEquals(8, plan.steps().size());
+        // worked by hand: forward 3+3+2, backward dW 2, db 1, dh·sigmoid' 3 (∂L/∂out, out.W, the saved h), dW 2,
+        // db 1, and 4 "update" edges
         List<String[]> edges = edges(dot);
-        assertEquals(8 + 10 + 4, edges.size(), dot);
+        assertEquals(8 + 9 + 4, edges.size(), dot);
         assertEquals(4, edges.stream().filter(e -> e[2].contains("label=\"update\"")).count());
         // two layer clusters
         assertEquals(2, dot.split("subgraph cluster_", -1).length - 1, dot);
@@ -68,17 +70,18 @@ class DotExporterTest {
         assertEquals("out\\ngemm.nn+bias 4x2·2x1", label(nodes, "s1"));
         assertTrue(label(nodes, "s2").startsWith("loss mse"), label(nodes, "s2"));
         assertTrue(label(nodes, "param_1").startsWith("fc1.W\\nparameter (3, 2)"));
-        // backward: each node names the gradient it carries; the in-place sigmoid' turns ∂L/∂h into ∂L/∂fc1
+        // backward: each node names the gradient it carries; the dx product with sigmoid' fused turns ∂L/∂out into
+        // ∂L/∂fc1 (∂L/∂h is never stored)
         assertTrue(label(nodes, "s3").startsWith("∂L/∂out.W ="), label(nodes, "s3"));
         assertTrue(label(nodes, "s4").startsWith("∂L/∂out.b ="));
-        assertTrue(label(nodes, "s5").startsWith("∂L/∂sigmoid4 ="));
-        assertTrue(label(nodes, "s6").startsWith("∂L/∂fc1 =\\nsigmoid' in place"), label(nodes, "s6"));
-        assertTrue(label(nodes, "s7").startsWith("∂L/∂fc1.W ="));
+        assertEquals("∂L/∂fc1 =\\ngemm.nt·sigmoid' 4x1·(2x1)ᵀ", label(nodes, "s5"));
+        assertTrue(label(nodes, "s6").startsWith("∂L/∂fc1.W ="));
         // the gradient edges carry their names, the loss seeds ∂L/∂out
         assertTrue(dot.contains("s2 -> s5 [label=\"∂L/∂out\""), dot);
-        assertTrue(dot.contains("s6 -> s7 [label=\"∂L/∂fc1\""), dot);
-        // the backward pass reads saved forward values (dotted): x for ∂L/∂fc1.W
-        assertTrue(dot.contains("in_0 -> s7 [style=dotted"), dot);
+        assertTrue(dot.contains("s5 -> s6 [label=\"∂L/∂fc1\""), dot);
+        // the backward pass reads saved forward values (dotted): h for the fused sigmoid', x for ∂L/∂fc1.W
+        assertTrue(dot.contains("s0 -> s5 [style=dotted"), dot);
+        assertTrue(dot.contains("in_0 -> s6 [style=dotted"), dot);
         assertTrue(nodes.stream().noneMatch(n -> n[0].startsWith("sum")), dot);
     }
 

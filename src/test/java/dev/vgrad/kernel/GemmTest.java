@@ -238,6 +238,34 @@ class GemmTest {
     }
 
     @Test
+    void derivativeEpilogueEqualsGemmThenActivationBackward() {
+        // dx = (dy·Wᵀ) * act'(v) in the GEMM's epilogue has the bits of the product followed by the separate
+        // ACTIVATION_BACKWARD kernel, on every path (narrow n, short k, small m, blocked) and split
+        SplittableRandom r = new SplittableRandom(7);
+        int[][] shapes = {{128, 256, 10}, {13, 10, 40}, {5, 37, 33}, {40, 3 * GemmBlocking.NR + 5, 70}, {17, 19, 1}};
+        for (Activation act : Activation.values()) {
+            for (int[] sh : shapes) {
+                int m = sh[0], n = sh[1], k = sh[2];
+                float[] a = random(r, m * k), b = random(r, n * k), v = random(r, m * n);
+                if (act == Activation.SIGMOID) for (int i = 0; i < v.length; i++) v[i] = 0.5f + 0.5f * v[i]; // outputs in (0, 1)
+                float[] expect = new float[m * n];
+                Gemm.nt(m, n, k, a, 0, b, 0, expect, 0, false);
+                Activations.backward(act, 0.1f, v, 0, expect, 0, expect, 0, m * n, false);
+                for (int parts = 1; parts <= 3; parts++) {
+                    float[] got = new float[m * n];
+                    runParts(NT, m, n, k, a, b, got, false, GemmEpilogue.derivative(act, 0.1f, v, 0), parts);
+                    assertArrayEquals(expect, got, act + " m=" + m + " n=" + n + " k=" + k + " parts=" + parts);
+                }
+            }
+        }
+        // worked by hand: dy = [1 2], W = [[3, 1], [-1, 2]] (n x k), dy·Wᵀ = [5, 3]; ReLU at v = [0.5, -1] -> [5, 0]
+        float[] got = new float[2];
+        Gemm.nt(1, 2, 2, new float[] {1, 2}, 0, new float[] {3, 1, -1, 2}, 0, got, 0, false,
+                GemmEpilogue.derivative(Activation.RELU, 0f, new float[] {0.5f, -1f}, 0), new GemmWorkspace(1, 2, 2), 0, 1);
+        assertArrayEquals(new float[] {5, 0}, got);
+    }
+
+    @Test
     void randomProjectionHoldsOnLargeSizes() {
         // C·t must equal A·(B·t) for a random vector t: O(n^2) checks of an O(n^3) product
         SplittableRandom r = new SplittableRandom(5);

@@ -145,7 +145,9 @@ class TelemetryCliTest {
         String text = Files.readString(dot);
         assertTrue(text.startsWith("digraph plan {"));
         assertTrue(text.contains("∂L/∂fc1.W =") && text.contains("layer fc1") && text.contains("fused: dense+bias+relu"), text);
-        assertTrue(r.out().contains("wrote " + dot + ": 9 steps (3 forward, 6 backward)"), r.out());
+        // relu' runs in the output layer's dx product: 5 backward steps, not 6
+        assertTrue(text.contains("∂L/∂fc1 =\\ngemm.nt·relu'"), text);
+        assertTrue(r.out().contains("wrote " + dot + ": 8 steps (3 forward, 5 backward)"), r.out());
         Assumptions.assumeTrue(GraphCommand.findDot() != null, "Graphviz's dot is not installed");
         assertTrue(Files.readString(dir.resolve("plan.svg")).contains("<svg"));
         assertTrue(r.out().contains("plan.svg (Graphviz)"), r.out());
