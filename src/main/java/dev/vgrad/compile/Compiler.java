@@ -18,8 +18,9 @@ import java.util.TreeSet;
 
 /**
  * Compiles a graph into a {@link Plan}: topological order, fusion (dense + bias + activation; the
- * activation derivative in place on the incoming gradient; softmax + cross-entropy and every loss with
- * its gradient), the backward ops from {@link Autodiff}, liveness, and buffer placement.
+ * activation derivative in place on the incoming gradient, inside the dx product that wrote its only
+ * contribution where there is one; softmax + cross-entropy and every loss with its gradient), the backward
+ * ops from {@link Autodiff}, liveness, and buffer placement.
  */
 public final class Compiler {
     private Compiler() {}

@@ -27,7 +27,8 @@ public record Step(int index, StepKind kind, boolean backward, String label, int
         long r = rows, c = cols, k = inner;
         return switch (kind) {
             case DENSE -> 2 * r * k * c + 2 * r * c;
-            case GEMM_NT, GEMM_TN -> 2 * r * k * c;
+            case GEMM_NT -> 2 * r * k * c + (activation == Activation.IDENTITY ? 0 : r * c);
+            case GEMM_TN -> 2 * r * k * c;
             case SOFTMAX, SOFTMAX_BACKWARD, LOSS_SOFTMAX_CROSS_ENTROPY -> 4 * r * c;
             default -> r * c;
         };

@@ -147,7 +147,7 @@ public final class Activations {
         }
         // tail
         for (; i < n; i++) {
-            float d = dy[dyOff + i] * (y[yOff + i] > 0f ? 1f : alpha);
+            float d = dy[dyOff + i] * (y[yOff + i] <= 0f ? alpha : 1f); // as the vector lanes: NaN takes 1
             dx[dxOff + i] = accumulate ? dx[dxOff + i] + d : d;
         }
     }
@@ -235,8 +235,8 @@ public final class Activations {
     public static float scalarDerivative(Activation act, float alpha, float v) {
         switch (act) {
             case IDENTITY: return 1f;
-            case RELU: return v > 0f ? 1f : 0f;
-            case LEAKY_RELU: return v > 0f ? 1f : alpha;
+            case RELU: return v <= 0f ? 0f : 1f; // not v > 0: a NaN takes 1, as in stepBackward's vector lanes
+            case LEAKY_RELU: return v <= 0f ? alpha : 1f;
             case SIGMOID: return v * (-v + 1f);
             case TANH: return -(v * v) + 1f;
             case GELU: {

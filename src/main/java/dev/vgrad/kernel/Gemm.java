@@ -19,7 +19,8 @@ import static dev.vgrad.kernel.GemmBlocking.SMALL_M;
  * with B in row-major (k, n) skip packing and read A and B in place.
  *
  * <p>All matrices are dense row-major with no padding; {@code accumulate} adds into C (beta = 1)
- * instead of overwriting it (beta = 0); an optional {@link GemmEpilogue} (bias + activation) is applied
+ * instead of overwriting it (beta = 0); an optional {@link GemmEpilogue} (bias + activation, or an activation
+ * derivative) is applied
  * inside the same call, in whole rows: on the blocked path to each MC x NC block of C right after its last
  * K block (while it is still in cache), on the other paths to the part's slice of C at the end.
  *

@@ -59,8 +59,8 @@ public final class GemmBlocking {
     static final int SMALL_M = 16;
 
     /**
-     * Lane masks and swaps of the register transposes (GemmNarrow's lane-sum trees, GemmKernel's 16 x 16
-     * transpose; null for distances as wide as the vector): at distance d (8, 4, 2, 1), Md selects the lanes i
+     * Lane masks and swaps of the register transposes (GemmNarrow's lane-sum trees, GemmKernel's transposes and
+     * register packing: transpose16, transpose8, packRows8, packRows4; null for distances as wide as the vector): at distance d (8, 4, 2, 1), Md selects the lanes i
      * with bit d set and Xd swaps lanes i and i ^ d, so one blend and one swap trade the d x d sub-blocks of two rows.
      */
     static final VectorMask<Float> M8 = mask(8), M4 = mask(4), M2 = mask(2), M1 = mask(1);

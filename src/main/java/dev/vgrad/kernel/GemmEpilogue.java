@@ -53,7 +53,8 @@ public record GemmEpilogue(float[] bias, int biasOff, Activation act, float alph
 
     /**
      * c[at + q] = act(c[at + q] + bias[j + q]) for q < len (one row segment of a finished C block);
-     * z[zOff + zi + q] = c[at + q] + bias[j + q] first when z is kept. Straight-line loops, one per
+     * z[zOff + zi + q] = c[at + q] + bias[j + q] first when z is kept. The derivative form:
+     * c[at + q] *= act'(v[vOff + zi + q]). Straight-line loops, one per
      * operation (the activation through {@link Activations#forward}): no vector is merged across
      * branches, which C2 may fail to keep in registers (boxing allocates).
      */

@@ -31,7 +31,7 @@ public final class Executor {
     private final float[] params;
     private final float[] grads;
     private final float[] arena;
-    /** One epilogue per step (bias + activation of DENSE steps, null elsewhere). */
+    /** One epilogue per step: bias + activation of DENSE steps, a fused activation derivative of GEMM_NT steps, else null. */
     private final GemmEpilogue[] epilogues;
     /** The largest GEMM of the plan (m, n, k taken separately): sizes the workspaces. */
     private final int maxM, maxN, maxK;

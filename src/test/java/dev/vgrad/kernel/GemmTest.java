@@ -242,12 +242,16 @@ class GemmTest {
         // dx = (dy·Wᵀ) * act'(v) in the GEMM's epilogue has the bits of the product followed by the separate
         // ACTIVATION_BACKWARD kernel, on every path (narrow n, short k, small m, blocked) and split
         SplittableRandom r = new SplittableRandom(7);
-        int[][] shapes = {{128, 256, 10}, {13, 10, 40}, {5, 37, 33}, {40, 3 * GemmBlocking.NR + 5, 70}, {17, 19, 1}};
+        int[][] shapes = {{128, 256, 10}, {13, 10, 40}, {5, 37, 33}, {40, 3 * GemmBlocking.NR + 5, 70}, {17, 19, 1},
+                {GemmBlocking.MC + 3, 2 * GemmBlocking.NR + 1, 2 * GemmBlocking.KC + 3}}; // the last: after the last of 3 K blocks
         for (Activation act : Activation.values()) {
             for (int[] sh : shapes) {
                 int m = sh[0], n = sh[1], k = sh[2];
                 float[] a = random(r, m * k), b = random(r, n * k), v = random(r, m * n);
                 if (act == Activation.SIGMOID) for (int i = 0; i < v.length; i++) v[i] = 0.5f + 0.5f * v[i]; // outputs in (0, 1)
+                // a NaN in a row's vector part and one in its tail: each must give the separate step's bits
+                v[3] = Float.NaN;
+                v[n - 1] = Float.NaN;
                 float[] expect = new float[m * n];
                 Gemm.nt(m, n, k, a, 0, b, 0, expect, 0, false);
                 Activations.backward(act, 0.1f, v, 0, expect, 0, expect, 0, m * n, false);

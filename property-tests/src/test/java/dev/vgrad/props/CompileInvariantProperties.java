@@ -62,7 +62,9 @@ class CompileInvariantProperties {
             java.util.Set<String> written = new java.util.HashSet<>();
             for (dev.vgrad.compile.Step st : p.steps()) {
                 if (!st.backward()) continue;
-                dev.vgrad.compile.Operand out = st.operand(st.operands().length - 1);
+                // the output is the last operand, but a dx product with a derivative fused reads v after it
+                int last = st.kind() == dev.vgrad.compile.StepKind.GEMM_NT ? 2 : st.operands().length - 1;
+                dev.vgrad.compile.Operand out = st.operand(last);
                 if (out != null) written.add(out.name());
             }
             for (Node n : order) {
