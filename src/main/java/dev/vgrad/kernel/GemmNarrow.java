@@ -26,9 +26,9 @@ import jdk.incubator.vector.VectorSpecies;
  *       products of 4 rows of A with 5 rows of Bᵀ at a time, every lane busy, the 20 lane sums reduced
  *       together by a transposing tree (4 levels of blend, swap and add) instead of one by one.</li>
  *   <li>{@link #outer}: C = Aᵀ·B (tn, the output layer's dW) computed as Cᵀ = Bᵀ·A: rows of A are
- *       contiguous along C's rows, so each step of k is an outer product of 4 vectors of A's row p with 5
- *       broadcast elements of B's row p (those 5 columns of B packed first, k x 5); the 5 x 4-vector block is
- *       stored transposed.</li>
+ *       contiguous along C's rows, so each step of k is an outer product of 4 vectors of A's row p (2 with
+ *       fewer than 16 lanes) with 5 broadcast elements of B's row p (those 5 columns of B packed first, k x 5);
+ *       the block is stored transposed.</li>
  *   <li>{@link #shortK}: C = A·B with B packed (k x n, row-major) and k short: 6 x 2-vector blocks whose
  *       accumulators start at 0 and are stored straight into C, without the tile of a K-blocked kernel.</li>
  * </ul>
@@ -238,7 +238,7 @@ final class GemmNarrow {
     /**
      * C[i, j] (+)= sum_p A[p, i] B[p, j] for i in [i0, i1), j < n: A (k x m) and B (k x n) row-major, A read
      * in place, five columns of B at a time packed into {@code bq} (k x 5 floats). Cᵀ by blocks of 5 columns
-     * of C x 4 vectors of rows (a tail of 1-vector blocks, the last one masked); columns past n repeat the last
+     * of C x 4 vectors of rows, 2 with fewer than 16 lanes (a tail of 1-vector blocks, the last one masked); columns past n repeat the last
      * one and are not stored.
      */
     static void outer(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean beta,
@@ -252,8 +252,10 @@ final class GemmNarrow {
                 for (int q = 0; q < 5; q++) bq[5 * p + q] = b[bp + Math.min(j + q, n - 1)];
             }
             int i = i0;
-            for (; i + 4 * L <= i1; i += 4 * L) {
-                outer5x4(k, m, a, aOff + i, bq, c, cOff, i, n, j, cols, beta, tile);
+            if (L >= 16) {
+                for (; i + 4 * L <= i1; i += 4 * L) outer5x4(k, m, a, aOff + i, bq, c, cOff, i, n, j, cols, beta, tile);
+            } else {
+                for (; i + 2 * L <= i1; i += 2 * L) outer5x2(k, m, a, aOff + i, bq, c, cOff, i, n, j, cols, beta, tile);
             }
             // tail: one vector of rows at a time, the last one masked
             for (; i < i1; i += L) {
@@ -302,6 +304,39 @@ final class GemmNarrow {
         c30.intoArray(tile, 12 * L); c31.intoArray(tile, 13 * L); c32.intoArray(tile, 14 * L); c33.intoArray(tile, 15 * L);
         c40.intoArray(tile, 16 * L); c41.intoArray(tile, 17 * L); c42.intoArray(tile, 18 * L); c43.intoArray(tile, 19 * L);
         storeTransposed(tile, 4 * L, 4 * L, c, cOff, i, n, j, cols);
+    }
+
+    // outer5x4 with two vectors of rows, for fewer than 16 lanes: AVX2's 16 registers hold its 10 accumulators, not 20
+    // (the output layer's dW under -XX:UseAVX=2: 40.8 -> 62.6 GFLOPS, 30 of 30 rounds; a 2 x 5 dot block for the
+    // forward, the same idea, lost: 45.5 -> 39.8, 0 of 30)
+    private static void outer5x2(int k, int m, float[] a, int aOff, float[] bq, float[] c, int cOff, int i, int n, int j, int cols,
+                                 boolean beta, float[] tile) {
+        startTransposed(beta, c, cOff, i, 2 * L, n, j, cols, tile);
+        FloatVector c00 = FloatVector.fromArray(S, tile, 0), c01 = FloatVector.fromArray(S, tile, L);
+        FloatVector c10 = FloatVector.fromArray(S, tile, 4 * L), c11 = FloatVector.fromArray(S, tile, 5 * L);
+        FloatVector c20 = FloatVector.fromArray(S, tile, 8 * L), c21 = FloatVector.fromArray(S, tile, 9 * L);
+        FloatVector c30 = FloatVector.fromArray(S, tile, 12 * L), c31 = FloatVector.fromArray(S, tile, 13 * L);
+        FloatVector c40 = FloatVector.fromArray(S, tile, 16 * L), c41 = FloatVector.fromArray(S, tile, 17 * L);
+        for (int p = 0; p < k; p++) {
+            int ap = aOff + p * m, bp = 5 * p;
+            FloatVector x0 = FloatVector.fromArray(S, a, ap), x1 = FloatVector.fromArray(S, a, ap + L);
+            FloatVector y = FloatVector.broadcast(S, bq[bp]);
+            c00 = x0.fma(y, c00); c01 = x1.fma(y, c01);
+            y = FloatVector.broadcast(S, bq[bp + 1]);
+            c10 = x0.fma(y, c10); c11 = x1.fma(y, c11);
+            y = FloatVector.broadcast(S, bq[bp + 2]);
+            c20 = x0.fma(y, c20); c21 = x1.fma(y, c21);
+            y = FloatVector.broadcast(S, bq[bp + 3]);
+            c30 = x0.fma(y, c30); c31 = x1.fma(y, c31);
+            y = FloatVector.broadcast(S, bq[bp + 4]);
+            c40 = x0.fma(y, c40); c41 = x1.fma(y, c41);
+        }
+        c00.intoArray(tile, 0); c01.intoArray(tile, L);
+        c10.intoArray(tile, 4 * L); c11.intoArray(tile, 5 * L);
+        c20.intoArray(tile, 8 * L); c21.intoArray(tile, 9 * L);
+        c30.intoArray(tile, 12 * L); c31.intoArray(tile, 13 * L);
+        c40.intoArray(tile, 16 * L); c41.intoArray(tile, 17 * L);
+        storeTransposed(tile, 4 * L, 2 * L, c, cOff, i, n, j, cols);
     }
 
     // C[i + l, j + q] (+)= sum_p A[p, i + l] B[p, jq] for l < rows <= L, q < cols
