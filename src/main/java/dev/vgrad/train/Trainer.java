@@ -6,6 +6,7 @@ import dev.vgrad.compile.Plan;
 import dev.vgrad.compile.Slot;
 import dev.vgrad.graph.Graph;
 import dev.vgrad.graph.Op;
+import dev.vgrad.kernel.Finite;
 import dev.vgrad.kernel.Optimizers;
 import dev.vgrad.kernel.Simd;
 import dev.vgrad.runtime.Executor;
@@ -278,12 +279,11 @@ public final class Trainer {
             throw new IllegalArgumentException("input '" + s.name() + "' needs " + rows + " rows x " + cols + " = " + need
                     + " floats, got " + data.length);
         }
-        for (int i = 0; i < need; i++) {
-            float v = data[i];
-            if (!Float.isFinite(v)) {
-                throw new IllegalArgumentException("input '" + s.name() + "' has a non-finite value " + v + " at row " + (i / cols)
-                        + ", column " + (i % cols));
-            }
+        // by vectors: the scalar loop took 30 us of each step for a batch of 128 x 784 (5 us so), all of it on one thread
+        int i = Finite.firstNonFinite(data, 0, need);
+        if (i >= 0) {
+            throw new IllegalArgumentException("input '" + s.name() + "' has a non-finite value " + data[i] + " at row " + (i / cols)
+                    + ", column " + (i % cols));
         }
         System.arraycopy(data, 0, arena, s.offset(), need);
     }
@@ -329,12 +329,10 @@ public final class Trainer {
                     + (values == null ? "null" : values.length));
         }
         int cols = s.shape().cols();
-        for (int i = 0; i < values.length; i++) {
-            float v = values[i];
-            if (!Float.isFinite(v)) {
-                throw new IllegalArgumentException("parameter '" + name + "' " + s.shape() + " has a non-finite value " + v + " at index " + i
-                        + " (row " + (i / cols) + ", column " + (i % cols) + ")");
-            }
+        int i = Finite.firstNonFinite(values, 0, values.length);
+        if (i >= 0) {
+            throw new IllegalArgumentException("parameter '" + name + "' " + s.shape() + " has a non-finite value " + values[i] + " at index " + i
+                    + " (row " + (i / cols) + ", column " + (i % cols) + ")");
         }
         System.arraycopy(values, 0, params, s.offset(), s.size());
     }
