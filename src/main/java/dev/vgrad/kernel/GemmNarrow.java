@@ -347,7 +347,10 @@ final class GemmNarrow {
         FloatVector c0 = FloatVector.fromArray(S, tile, 0), c1 = FloatVector.fromArray(S, tile, 4 * L);
         FloatVector c2 = FloatVector.fromArray(S, tile, 8 * L), c3 = FloatVector.fromArray(S, tile, 12 * L);
         FloatVector c4 = FloatVector.fromArray(S, tile, 16 * L);
-        for (int p = 0; p < k; p++) {
+        // steps whose masked vector lies inside a (a masked access that crosses an array's end takes a slow path
+        // with virtual mask calls, which allocates); the rest, at the end of an exact-size A, by scalar fma below
+        int kIn = a.length - aOff - L < 0 ? 0 : (int) Math.min(k, (long) (a.length - aOff - L) / m + 1);
+        for (int p = 0; p < kIn; p++) {
             int ap = aOff + p * m, bp = 5 * p;
             FloatVector x = FloatVector.fromArray(S, a, ap, in);
             c0 = x.fma(FloatVector.broadcast(S, bq[bp]), c0);
@@ -357,6 +360,13 @@ final class GemmNarrow {
             c4 = x.fma(FloatVector.broadcast(S, bq[bp + 4]), c4);
         }
         c0.intoArray(tile, 0); c1.intoArray(tile, 4 * L); c2.intoArray(tile, 8 * L); c3.intoArray(tile, 12 * L); c4.intoArray(tile, 16 * L);
+        // tail: the same fma per lane, in the same order of p
+        for (int p = kIn; p < k; p++) {
+            int ap = aOff + p * m, bp = 5 * p;
+            for (int q = 0; q < 5; q++) {
+                for (int l = 0; l < rows; l++) tile[q * 4 * L + l] = Math.fma(a[ap + l], bq[bp + q], tile[q * 4 * L + l]);
+            }
+        }
         storeTransposed(tile, 4 * L, rows, c, cOff, i, n, j, cols);
     }
 

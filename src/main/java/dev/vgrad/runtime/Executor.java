@@ -17,7 +17,8 @@ import dev.vgrad.kernel.Softmax;
 /**
  * Runs a plan's steps over a parameter array, a gradient array and an arena. One executor per thread:
  * it holds no state but the arrays it was given (parameters may be shared read-only between executors
- * of forward-only plans) and its GEMM scratch.
+ * of forward-only plans), its GEMM scratch, and the caller's array an input is read from in place
+ * ({@link #bindInput}; the arena slot otherwise).
  *
  * <p>GEMM steps (dense forward with its bias + activation epilogue fused, and the two backward
  * forms) are split over {@link #threads()} parts run by the engine's {@link WorkerPool}; every part
@@ -36,6 +37,11 @@ public final class Executor {
     /** The largest GEMM of the plan (m, n, k taken separately): sizes the workspaces. */
     private final int maxM, maxN, maxK;
     private GemmWorkspace[] workspaces;
+    /** The operand of each plan input, by name (every step that reads an input shares its operand). */
+    private final java.util.Map<String, Operand> inputOperands = new java.util.HashMap<>();
+    // an input read from the caller's array (bindInput), or null
+    private Operand boundInput;
+    private float[] boundData;
     private int threads;
     // the GEMM being split over the worker pool
     private final WorkerPool.Task gemmTask = this::gemmPart;
@@ -68,19 +74,27 @@ public final class Executor {
         this.grads = grads;
         this.arena = arena;
         this.epilogues = new GemmEpilogue[steps.length];
+        for (Step st : steps) {
+            for (Operand o : st.operands()) {
+                if (o != null && o.space() == dev.vgrad.compile.Space.ARENA && plan.inputs().containsKey(o.name())
+                        && plan.inputs().get(o.name()).offset() == o.offset()) {
+                    inputOperands.put(o.name(), o);
+                }
+            }
+        }
         int mm = 1, nn = 1, kk = 1;
         for (Step st : steps) {
             switch (st.kind()) {
                 case DENSE -> {
                     Operand[] o = st.operands();
-                    epilogues[st.index()] = new GemmEpilogue(o[2] == null ? null : a(o[2]), o[2] == null ? 0 : o[2].offset(),
-                            st.activation(), st.alpha(), o[4] == null ? null : a(o[4]), o[4] == null ? 0 : o[4].offset());
+                    epilogues[st.index()] = new GemmEpilogue(o[2] == null ? null : a(o[2]), o[2] == null ? 0 : off(o[2]),
+                            st.activation(), st.alpha(), o[4] == null ? null : a(o[4]), o[4] == null ? 0 : off(o[4]));
                     mm = Math.max(mm, st.rows()); nn = Math.max(nn, st.cols()); kk = Math.max(kk, st.inner());
                 }
                 case GEMM_NT -> {
                     Operand[] o = st.operands();
                     if (st.activation() != Activation.IDENTITY) {
-                        epilogues[st.index()] = GemmEpilogue.derivative(st.activation(), st.alpha(), a(o[3]), o[3].offset());
+                        epilogues[st.index()] = GemmEpilogue.derivative(st.activation(), st.alpha(), a(o[3]), off(o[3]));
                     }
                     mm = Math.max(mm, st.rows()); nn = Math.max(nn, st.cols()); kk = Math.max(kk, st.inner());
                 }
@@ -144,29 +158,29 @@ public final class Executor {
         Operand[] o = st.operands();
         switch (st.kind()) {
             case DENSE, GEMM_NT, GEMM_TN -> gemm(st, rows);
-            case ACTIVATION -> Activations.forward(st.activation(), st.alpha(), a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), rows * c);
-            case SOFTMAX -> Softmax.forward(rows, c, a(o[0]), o[0].offset(), a(o[1]), o[1].offset());
-            case ADD -> Elementwise.add(a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(), rows * c);
-            case MUL -> Elementwise.mul(a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(), rows * c);
+            case ACTIVATION -> Activations.forward(st.activation(), st.alpha(), a(o[0]), off(o[0]), a(o[1]), off(o[1]), rows * c);
+            case SOFTMAX -> Softmax.forward(rows, c, a(o[0]), off(o[0]), a(o[1]), off(o[1]));
+            case ADD -> Elementwise.add(a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(o[2]), off(o[2]), rows * c);
+            case MUL -> Elementwise.mul(a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(o[2]), off(o[2]), rows * c);
             case LOSS_SOFTMAX_CROSS_ENTROPY -> {
-                return Losses.softmaxCrossEntropy(rows, c, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(),
-                        o[2] == null ? null : a(o[2]), o[2] == null ? 0 : o[2].offset());
+                return Losses.softmaxCrossEntropy(rows, c, a(o[0]), off(o[0]), a(o[1]), off(o[1]),
+                        o[2] == null ? null : a(o[2]), o[2] == null ? 0 : off(o[2]));
             }
             case LOSS_MSE -> {
-                return Losses.mse(rows * c, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(),
-                        o[2] == null ? null : a(o[2]), o[2] == null ? 0 : o[2].offset());
+                return Losses.mse(rows * c, a(o[0]), off(o[0]), a(o[1]), off(o[1]),
+                        o[2] == null ? null : a(o[2]), o[2] == null ? 0 : off(o[2]));
             }
             case LOSS_BCE_WITH_LOGITS -> {
-                return Losses.bceWithLogits(rows * c, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(),
-                        o[2] == null ? null : a(o[2]), o[2] == null ? 0 : o[2].offset());
+                return Losses.bceWithLogits(rows * c, a(o[0]), off(o[0]), a(o[1]), off(o[1]),
+                        o[2] == null ? null : a(o[2]), o[2] == null ? 0 : off(o[2]));
             }
-            case ACTIVATION_BACKWARD -> Activations.backward(st.activation(), st.alpha(), a(o[0]), o[0].offset(), a(o[1]), o[1].offset(),
-                    a(o[2]), o[2].offset(), rows * c, st.accumulate());
-            case SOFTMAX_BACKWARD -> Softmax.backward(rows, c, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(),
+            case ACTIVATION_BACKWARD -> Activations.backward(st.activation(), st.alpha(), a(o[0]), off(o[0]), a(o[1]), off(o[1]),
+                    a(o[2]), off(o[2]), rows * c, st.accumulate());
+            case SOFTMAX_BACKWARD -> Softmax.backward(rows, c, a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(o[2]), off(o[2]),
                     st.accumulate());
-            case COL_SUM -> Bias.colSum(rows, c, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), st.accumulate());
-            case ACCUMULATE -> Elementwise.accumulate(a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), rows * c, st.accumulate());
-            case MUL_ACCUMULATE -> Elementwise.mulAccumulate(a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(),
+            case COL_SUM -> Bias.colSum(rows, c, a(o[0]), off(o[0]), a(o[1]), off(o[1]), st.accumulate());
+            case ACCUMULATE -> Elementwise.accumulate(a(o[0]), off(o[0]), a(o[1]), off(o[1]), rows * c, st.accumulate());
+            case MUL_ACCUMULATE -> Elementwise.mulAccumulate(a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(o[2]), off(o[2]),
                     rows * c, st.accumulate());
         }
         return 0;
@@ -195,17 +209,40 @@ public final class Executor {
         Operand[] o = st.operands();
         GemmWorkspace ws = workspaces[part];
         switch (st.kind()) {
-            case DENSE -> Gemm.run(Gemm.NN, rows, c, k, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[3]), o[3].offset(), false,
+            case DENSE -> Gemm.run(Gemm.NN, rows, c, k, a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(o[3]), off(o[3]), false,
                     epilogues[st.index()], ws, part, parts);
-            case GEMM_NT -> Gemm.run(Gemm.NT, rows, c, k, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(),
+            case GEMM_NT -> Gemm.run(Gemm.NT, rows, c, k, a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(o[2]), off(o[2]),
                     st.accumulate(), epilogues[st.index()], ws, part, parts);
-            case GEMM_TN -> Gemm.run(Gemm.TN, k, c, rows, a(o[0]), o[0].offset(), a(o[1]), o[1].offset(), a(o[2]), o[2].offset(),
+            case GEMM_TN -> Gemm.run(Gemm.TN, k, c, rows, a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(o[2]), off(o[2]),
                     st.accumulate(), null, ws, part, parts);
             default -> throw new IllegalStateException("not a GEMM step: " + st.kind());
         }
     }
 
+    /**
+     * Reads the plan's input {@code name} from the caller's array from now on (row-major from index 0, at least as
+     * long as the rows run), instead of from its slot in the arena: no copy of the batch. The caller keeps the array
+     * unchanged while steps run; {@link #unbindInput} goes back to the arena slot.
+     */
+    public void bindInput(String name, float[] data) {
+        Operand o = inputOperands.get(name);
+        if (o == null) throw new IllegalArgumentException("the plan reads no input '" + name + "'");
+        boundInput = o;
+        boundData = java.util.Objects.requireNonNull(data, "data");
+    }
+
+    /** The input reads its arena slot again. */
+    public void unbindInput() {
+        boundInput = null;
+        boundData = null;
+    }
+
+    private int off(Operand o) {
+        return o == boundInput ? 0 : o.offset();
+    }
+
     private float[] a(Operand o) {
+        if (o == boundInput) return boundData;
         return switch (o.space()) {
             case PARAMS -> params;
             case GRADS -> grads;
