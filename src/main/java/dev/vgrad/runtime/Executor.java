@@ -222,13 +222,19 @@ public final class Executor {
     /**
      * Reads the plan's input {@code name} from the caller's array from now on (row-major from index 0, at least as
      * long as the rows run), instead of from its slot in the arena: no copy of the batch. The caller keeps the array
-     * unchanged while steps run; {@link #unbindInput} goes back to the arena slot.
+     * unchanged while steps run; {@link #unbindInput} goes back to the arena slot. Returns false, binding nothing,
+     * when no step reads that input (a graph whose output is an input the loss does not use, say).
      */
-    public void bindInput(String name, float[] data) {
+    public boolean bindInput(String name, float[] data) {
+        java.util.Objects.requireNonNull(data, "data");
         Operand o = inputOperands.get(name);
-        if (o == null) throw new IllegalArgumentException("the plan reads no input '" + name + "'");
+        if (o == null) {
+            unbindInput();
+            return false;
+        }
         boundInput = o;
-        boundData = java.util.Objects.requireNonNull(data, "data");
+        boundData = data;
+        return true;
     }
 
     /** The input reads its arena slot again. */

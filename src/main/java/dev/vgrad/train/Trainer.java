@@ -103,7 +103,11 @@ public final class Trainer {
 
     // ---- training ----
 
-    /** One step on a full or partial batch of rows = labels.length. Returns the mean loss before the update. */
+    /**
+     * One step on a full or partial batch of rows = labels.length. Returns the mean loss before the update. Like
+     * {@code loss}, {@code gradients} and {@code forward}, it reads x in place (no copy): x must not change while the
+     * call runs.
+     */
     public double step(float[] x, int[] labels) { return step(x, labels, labels == null ? plan.batch() : labels.length); }
 
     /** One step on the first {@code rows} rows of x and labels (rows <= the compiled batch). */
@@ -274,16 +278,17 @@ public final class Trainer {
     }
 
     /**
-     * The batch of {@code step}, {@code loss} and {@code gradients}, checked, then read by the plan from x itself,
-     * not copied: the copy of 128 x 784 floats cost 23-34 us a step on one thread and 37-57 us on two, whose other
-     * core read those arena lines last. x is only read, and only during the call.
+     * The batch of {@code step}, {@code loss}, {@code gradients} and {@code forward}, checked, then read by the plan
+     * from x itself, not copied: the copy of 128 x 784 floats cost 23-34 us a step on one thread and 37-57 us on two,
+     * whose other core read those arena lines last. x is only read; the executor keeps the reference until the next
+     * such call binds another array.
      */
     private void feedInput(float[] x, int rows) {
         if (input == null) throw new IllegalStateException("the graph has no input");
         check(input, x, rows);
-        executor.bindInput(input.name(), x);
-        // a graph whose output is its input: forward() copies the output from the arena
-        if (plan.output().offset() == input.offset()) System.arraycopy(x, 0, arena, input.offset(), rows * input.shape().cols());
+        boolean bound = executor.bindInput(input.name(), x);
+        // an input no step reads, or a graph whose output is its input: copied, for forward() to read back
+        if (!bound || plan.output().offset() == input.offset()) System.arraycopy(x, 0, arena, input.offset(), rows * input.shape().cols());
     }
 
     private void check(Slot s, float[] data, int rows) {
@@ -382,6 +387,6 @@ public final class Trainer {
 
     public Executor executor() { return executor; }
 
-    /** The arena (activations and gradients); for diagnostics. */
+    /** The arena (activations and gradients; not the input batch, which steps read in place); for diagnostics. */
     public float[] arena() { return arena; }
 }

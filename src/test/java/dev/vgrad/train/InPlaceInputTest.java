@@ -47,6 +47,22 @@ class InPlaceInputTest {
     }
 
     @Test
+    void anInputNoStepReadsIsCopiedForForwardToReadBack() {
+        // the output is the first input, the loss uses only a second one: nothing binds x, and forward gives x back
+        GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
+        Node x = b.input("x", 4, 3);
+        Node x2 = b.input("x2", 4, 5);
+        b.softmaxCrossEntropy(b.dense("out", x2, 2));
+        b.output(x);
+        Trainer t = new Trainer(b.build(), new Optimizer.Sgd(0.1f), 1);
+        t.feed("x2", new float[20], 4);
+        float[] in = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, out = new float[12];
+        t.forward(in, out);
+        assertArrayEquals(in, out);
+        assertEquals(Math.log(2), t.step(in, new int[4], 4), 1e-6); // x2 is zero: the logits are the zero biases
+    }
+
+    @Test
     void eachCallReadsTheArrayItIsGiven() {
         // two batches in turn through one trainer: each step's loss is the loss of its own batch
         SplittableRandom r = new SplittableRandom(2);
