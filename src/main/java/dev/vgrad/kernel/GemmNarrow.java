@@ -238,8 +238,8 @@ final class GemmNarrow {
     /**
      * C[i, j] (+)= sum_p A[p, i] B[p, j] for i in [i0, i1), j < n: A (k x m) and B (k x n) row-major, A read
      * in place, five columns of B at a time packed into {@code bq} (k x 5 floats). Cᵀ by blocks of 5 columns
-     * of C x 4 vectors of rows, 2 with fewer than 16 lanes (a tail of 1-vector blocks, the last one masked); columns past n repeat the last
-     * one and are not stored.
+     * of C x 4 vectors of rows, 2 with fewer than 16 lanes (a tail of 1-vector blocks, the last one masked);
+     * columns past n repeat the last one and are not stored.
      */
     static void outer(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean beta,
                       int i0, int i1, float[] bq, float[] tile) {

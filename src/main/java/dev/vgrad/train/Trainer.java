@@ -274,6 +274,11 @@ public final class Trainer {
         Slot s = plan.input(name);
         check(s, data, rows);
         if (s == input) executor.unbindInput();
+        copyIn(s, data, rows);
+    }
+
+    /** The first rows of data into the slot's place in the arena. */
+    private void copyIn(Slot s, float[] data, int rows) {
         System.arraycopy(data, 0, arena, s.offset(), rows * s.shape().cols());
     }
 
@@ -288,7 +293,7 @@ public final class Trainer {
         check(input, x, rows);
         boolean bound = executor.bindInput(input.name(), x);
         // an input no step reads, or a graph whose output is its input: copied, for forward() to read back
-        if (!bound || plan.output().offset() == input.offset()) System.arraycopy(x, 0, arena, input.offset(), rows * input.shape().cols());
+        if (!bound || plan.output().offset() == input.offset()) copyIn(input, x, rows);
     }
 
     private void check(Slot s, float[] data, int rows) {
@@ -325,7 +330,7 @@ public final class Trainer {
     private void feedTargets(float[] t, int rows) {
         if (targets == null) throw new IllegalStateException("the graph's loss takes class labels, not float targets");
         check(targets, t, rows);
-        System.arraycopy(t, 0, arena, targets.offset(), rows * targets.shape().cols());
+        copyIn(targets, t, rows);
     }
 
     private void checkRows(int rows) {
