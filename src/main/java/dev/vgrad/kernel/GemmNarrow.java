@@ -26,9 +26,9 @@ import jdk.incubator.vector.VectorSpecies;
  *       products of 4 rows of A with 5 rows of Bᵀ at a time, every lane busy, the 20 lane sums reduced
  *       together by a transposing tree (4 levels of blend, swap and add) instead of one by one.</li>
  *   <li>{@link #outer}: C = Aᵀ·B (tn, the output layer's dW) computed as Cᵀ = Bᵀ·A: rows of A are
- *       contiguous along C's rows, so each step of k is an outer product of 4 vectors of A's row p (2 with
- *       fewer than 16 lanes) with 5 broadcast elements of B's row p (those 5 columns of B packed first, k x 5);
- *       the block is stored transposed.</li>
+ *       contiguous along C's rows, so each step of k is an outer product of vectors of A's row p with broadcast
+ *       elements of B's row p: 2 vectors x 10 columns of B read in place with 16 lanes, else 4 vectors (2 with
+ *       fewer than 16 lanes) x 5 columns of B packed first (k x 5); the block is stored transposed.</li>
  *   <li>{@link #shortK}: C = A·B with B packed (k x n, row-major) and k short: 6 x 2-vector blocks whose
  *       accumulators start at 0 and are stored straight into C, without the tile of a K-blocked kernel.</li>
  * </ul>
@@ -237,38 +237,114 @@ final class GemmNarrow {
 
     /**
      * C[i, j] (+)= sum_p A[p, i] B[p, j] for i in [i0, i1), j < n: A (k x m) and B (k x n) row-major, A read
-     * in place, five columns of B at a time packed into {@code bq} (k x 5 floats). Cᵀ by blocks of 5 columns
-     * of C x 4 vectors of rows, 2 with fewer than 16 lanes (a tail of 1-vector blocks, the last one masked);
-     * columns past n repeat the last one and are not stored.
+     * in place. Cᵀ by blocks of columns of C x vectors of rows: with 16 lanes, 10 columns (more than 5 left) x 2
+     * vectors read B in place ({@link #outer10x2}); otherwise 5 columns of B are packed into {@code bq} (k x 5
+     * floats) for blocks of 5 columns x 4 vectors of rows, 2 with fewer than 16 lanes, and a tail of 1-vector
+     * blocks (the last one masked). Columns past n repeat the last one and are not stored.
      */
     static void outer(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean beta,
                       int i0, int i1, float[] bq, float[] tile) {
-        for (int j = 0; j < n; j += 5) {
-            int cols = Math.min(5, n - j);
-            // columns j .. j + 4 of B (the last one repeated past n) packed as bq[5p + q]: a constant stride in
-            // the kernels' loops, whose range checks C2 then hoists
-            for (int p = 0; p < k; p++) {
-                int bp = bOff + p * n;
-                for (int q = 0; q < 5; q++) bq[5 * p + q] = b[bp + Math.min(j + q, n - 1)];
-            }
+        for (int j = 0; j < n; ) {
             int i = i0;
+            if (L >= 16 && n - j > 5) {
+                // A read once for 10 columns, not twice for 2 x 5, and no packing of B: the output layer's dW
+                // (256 x 10, k = 128) 7.3-7.9 -> 6.4-6.5 us in a probe
+                int cols = Math.min(10, n - j);
+                for (; i + 2 * L <= i1; i += 2 * L) outer10x2(k, m, a, aOff + i, b, bOff, c, cOff, i, n, j, cols, beta, tile);
+                // the rows left (fewer than 2L) by the 1-vector blocks below, five columns at a time
+                outerTail(m, n, k, a, aOff, b, bOff, c, cOff, beta, i, i1, j, true, bq, tile);
+                outerTail(m, n, k, a, aOff, b, bOff, c, cOff, beta, i, i1, j + 5, true, bq, tile);
+                j += 10;
+                continue;
+            }
+            packFive(n, k, b, bOff, j, bq);
+            int cols = Math.min(5, n - j);
             if (L >= 16) {
                 for (; i + 4 * L <= i1; i += 4 * L) outer5x4(k, m, a, aOff + i, bq, c, cOff, i, n, j, cols, beta, tile);
             } else {
                 for (; i + 2 * L <= i1; i += 2 * L) outer5x2(k, m, a, aOff + i, bq, c, cOff, i, n, j, cols, beta, tile);
             }
-            // tail: one vector of rows at a time, the last one masked
-            for (; i < i1; i += L) {
-                outer5x1(k, m, a, aOff + i, Math.min(L, i1 - i), bq, c, cOff, i, n, j, cols, beta, tile);
-            }
+            outerTail(m, n, k, a, aOff, b, bOff, c, cOff, beta, i, i1, j, false, bq, tile);
+            j += 5;
         }
+    }
+
+    // columns j .. j + 4 of B (the last one repeated past n) packed as bq[5p + q]: a constant stride in the kernels'
+    // loops, whose range checks C2 then hoists
+    private static void packFive(int n, int k, float[] b, int bOff, int j, float[] bq) {
+        for (int p = 0; p < k; p++) {
+            int bp = bOff + p * n;
+            for (int q = 0; q < 5; q++) bq[5 * p + q] = b[bp + Math.min(j + q, n - 1)];
+        }
+    }
+
+    // rows [i, i1) of columns j .. j + 4 (those past n skipped), one vector of rows at a time, the last one masked;
+    // bq holds those columns already unless {@code pack}
+    private static void outerTail(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean beta,
+                                  int i, int i1, int j, boolean pack, float[] bq, float[] tile) {
+        if (j >= n || i >= i1) return;
+        if (pack) packFive(n, k, b, bOff, j, bq);
+        int cols = Math.min(5, n - j);
+        for (; i < i1; i += L) outer5x1(k, m, a, aOff + i, Math.min(L, i1 - i), bq, c, cOff, i, n, j, cols, beta, tile);
+    }
+
+    // C[i + l, j + q] (+)= sum_p A[p, i + l] B[p, j + q] for l < 2L, q < cols <= 10, B read in place (columns past n
+    // re-read the last one); with 16 lanes: 20 accumulators of AVX-512's 32 registers
+    private static void outer10x2(int k, int m, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int i, int n, int j,
+                                  int cols, boolean beta, float[] tile) {
+        int tw = 2 * L;
+        startTransposed(beta, c, cOff, i, 2 * L, tw, n, j, cols, tile);
+        FloatVector c00 = FloatVector.fromArray(S, tile, 0), c01 = FloatVector.fromArray(S, tile, L);
+        FloatVector c10 = FloatVector.fromArray(S, tile, tw), c11 = FloatVector.fromArray(S, tile, tw + L);
+        FloatVector c20 = FloatVector.fromArray(S, tile, 2 * tw), c21 = FloatVector.fromArray(S, tile, 2 * tw + L);
+        FloatVector c30 = FloatVector.fromArray(S, tile, 3 * tw), c31 = FloatVector.fromArray(S, tile, 3 * tw + L);
+        FloatVector c40 = FloatVector.fromArray(S, tile, 4 * tw), c41 = FloatVector.fromArray(S, tile, 4 * tw + L);
+        FloatVector c50 = FloatVector.fromArray(S, tile, 5 * tw), c51 = FloatVector.fromArray(S, tile, 5 * tw + L);
+        FloatVector c60 = FloatVector.fromArray(S, tile, 6 * tw), c61 = FloatVector.fromArray(S, tile, 6 * tw + L);
+        FloatVector c70 = FloatVector.fromArray(S, tile, 7 * tw), c71 = FloatVector.fromArray(S, tile, 7 * tw + L);
+        FloatVector c80 = FloatVector.fromArray(S, tile, 8 * tw), c81 = FloatVector.fromArray(S, tile, 8 * tw + L);
+        FloatVector c90 = FloatVector.fromArray(S, tile, 9 * tw), c91 = FloatVector.fromArray(S, tile, 9 * tw + L);
+        int last = n - 1;
+        int q0 = bOff + j, q1 = bOff + Math.min(j + 1, last), q2 = bOff + Math.min(j + 2, last), q3 = bOff + Math.min(j + 3, last);
+        int q4 = bOff + Math.min(j + 4, last), q5 = bOff + Math.min(j + 5, last), q6 = bOff + Math.min(j + 6, last);
+        int q7 = bOff + Math.min(j + 7, last), q8 = bOff + Math.min(j + 8, last), q9 = bOff + Math.min(j + 9, last);
+        for (int p = 0; p < k; p++) {
+            int ap = aOff + p * m, bp = p * n;
+            FloatVector x0 = FloatVector.fromArray(S, a, ap), x1 = FloatVector.fromArray(S, a, ap + L);
+            FloatVector y = FloatVector.broadcast(S, b[q0 + bp]);
+            c00 = x0.fma(y, c00); c01 = x1.fma(y, c01);
+            y = FloatVector.broadcast(S, b[q1 + bp]);
+            c10 = x0.fma(y, c10); c11 = x1.fma(y, c11);
+            y = FloatVector.broadcast(S, b[q2 + bp]);
+            c20 = x0.fma(y, c20); c21 = x1.fma(y, c21);
+            y = FloatVector.broadcast(S, b[q3 + bp]);
+            c30 = x0.fma(y, c30); c31 = x1.fma(y, c31);
+            y = FloatVector.broadcast(S, b[q4 + bp]);
+            c40 = x0.fma(y, c40); c41 = x1.fma(y, c41);
+            y = FloatVector.broadcast(S, b[q5 + bp]);
+            c50 = x0.fma(y, c50); c51 = x1.fma(y, c51);
+            y = FloatVector.broadcast(S, b[q6 + bp]);
+            c60 = x0.fma(y, c60); c61 = x1.fma(y, c61);
+            y = FloatVector.broadcast(S, b[q7 + bp]);
+            c70 = x0.fma(y, c70); c71 = x1.fma(y, c71);
+            y = FloatVector.broadcast(S, b[q8 + bp]);
+            c80 = x0.fma(y, c80); c81 = x1.fma(y, c81);
+            y = FloatVector.broadcast(S, b[q9 + bp]);
+            c90 = x0.fma(y, c90); c91 = x1.fma(y, c91);
+        }
+        c00.intoArray(tile, 0); c01.intoArray(tile, L); c10.intoArray(tile, tw); c11.intoArray(tile, tw + L);
+        c20.intoArray(tile, 2 * tw); c21.intoArray(tile, 2 * tw + L); c30.intoArray(tile, 3 * tw); c31.intoArray(tile, 3 * tw + L);
+        c40.intoArray(tile, 4 * tw); c41.intoArray(tile, 4 * tw + L); c50.intoArray(tile, 5 * tw); c51.intoArray(tile, 5 * tw + L);
+        c60.intoArray(tile, 6 * tw); c61.intoArray(tile, 6 * tw + L); c70.intoArray(tile, 7 * tw); c71.intoArray(tile, 7 * tw + L);
+        c80.intoArray(tile, 8 * tw); c81.intoArray(tile, 8 * tw + L); c90.intoArray(tile, 9 * tw); c91.intoArray(tile, 9 * tw + L);
+        storeTransposed(tile, tw, 2 * L, c, cOff, i, n, j, cols);
     }
 
     // C[i + l, j + q] (+)= sum_p A[p, i + l] B[p, j + q] for l < 4L, q < cols (B's columns j .. j + 4 packed in bq)
     private static void outer5x4(int k, int m, float[] a, int aOff, float[] bq, float[] c, int cOff, int i, int n, int j, int cols,
                                  boolean beta, float[] tile) {
         // the accumulators start from C (transposed into the tile) or from 0
-        startTransposed(beta, c, cOff, i, 4 * L, n, j, cols, tile);
+        startTransposed(beta, c, cOff, i, 4 * L, 4 * L, n, j, cols, tile);
         FloatVector c00 = FloatVector.fromArray(S, tile, 0), c01 = FloatVector.fromArray(S, tile, L);
         FloatVector c02 = FloatVector.fromArray(S, tile, 2 * L), c03 = FloatVector.fromArray(S, tile, 3 * L);
         FloatVector c10 = FloatVector.fromArray(S, tile, 4 * L), c11 = FloatVector.fromArray(S, tile, 5 * L);
@@ -311,7 +387,7 @@ final class GemmNarrow {
     // forward, the same idea, lost: 45.5 -> 39.8, 0 of 30)
     private static void outer5x2(int k, int m, float[] a, int aOff, float[] bq, float[] c, int cOff, int i, int n, int j, int cols,
                                  boolean beta, float[] tile) {
-        startTransposed(beta, c, cOff, i, 2 * L, n, j, cols, tile);
+        startTransposed(beta, c, cOff, i, 2 * L, 4 * L, n, j, cols, tile);
         FloatVector c00 = FloatVector.fromArray(S, tile, 0), c01 = FloatVector.fromArray(S, tile, L);
         FloatVector c10 = FloatVector.fromArray(S, tile, 4 * L), c11 = FloatVector.fromArray(S, tile, 5 * L);
         FloatVector c20 = FloatVector.fromArray(S, tile, 8 * L), c21 = FloatVector.fromArray(S, tile, 9 * L);
@@ -343,7 +419,7 @@ final class GemmNarrow {
     private static void outer5x1(int k, int m, float[] a, int aOff, int rows, float[] bq, float[] c, int cOff, int i, int n, int j,
                                  int cols, boolean beta, float[] tile) {
         VectorMask<Float> in = S.indexInRange(0, rows);
-        startTransposed(beta, c, cOff, i, rows, n, j, cols, tile);
+        startTransposed(beta, c, cOff, i, rows, 4 * L, n, j, cols, tile);
         FloatVector c0 = FloatVector.fromArray(S, tile, 0), c1 = FloatVector.fromArray(S, tile, 4 * L);
         FloatVector c2 = FloatVector.fromArray(S, tile, 8 * L), c3 = FloatVector.fromArray(S, tile, 12 * L);
         FloatVector c4 = FloatVector.fromArray(S, tile, 16 * L);
@@ -370,23 +446,39 @@ final class GemmNarrow {
         storeTransposed(tile, 4 * L, rows, c, cOff, i, n, j, cols);
     }
 
-    /** tile[q*4L + l] = beta ? C[i + l, j + q] : 0 for l < rows, q < cols (the rest is never stored). */
-    private static void startTransposed(boolean beta, float[] c, int cOff, int i, int rows, int n, int j, int cols, float[] tile) {
+    /** tile[q*tw + l] = beta ? C[i + l, j + q] : 0 for l < rows, q < cols (the rest is never stored). */
+    private static void startTransposed(boolean beta, float[] c, int cOff, int i, int rows, int tw, int n, int j, int cols, float[] tile) {
         if (!beta) {
             java.util.Arrays.fill(tile, 0, 20 * L, 0f);
             return;
         }
         for (int q = 0; q < cols; q++) {
-            for (int l = 0; l < rows; l++) tile[q * 4 * L + l] = c[cOff + (i + l) * n + j + q];
+            for (int l = 0; l < rows; l++) tile[q * tw + l] = c[cOff + (i + l) * n + j + q];
         }
     }
 
     /**
-     * C[i + l, j + q] = tile[q*tw + l] for l < rows, q < cols: a block of Cᵀ stored into C. Five columns (every
-     * block of an output layer with 10 classes) are written out, not looped over: with the loop this store cost
+     * C[i + l, j + q] = tile[q*tw + l] for l < rows, q < cols: a block of Cᵀ stored into C. Ten and five columns (the
+     * blocks of an output layer with 10 classes) are written out, not looped over: with the loop this store cost
      * about a sixth of the output layer's dW (20 % more GFLOPS without it, paired probe, 20 of 20 rounds).
      */
     private static void storeTransposed(float[] tile, int tw, int rows, float[] c, int cOff, int i, int n, int j, int cols) {
+        if (cols == 10) {
+            for (int l = 0; l < rows; l++) {
+                int ci = cOff + (i + l) * n + j;
+                c[ci] = tile[l];
+                c[ci + 1] = tile[tw + l];
+                c[ci + 2] = tile[2 * tw + l];
+                c[ci + 3] = tile[3 * tw + l];
+                c[ci + 4] = tile[4 * tw + l];
+                c[ci + 5] = tile[5 * tw + l];
+                c[ci + 6] = tile[6 * tw + l];
+                c[ci + 7] = tile[7 * tw + l];
+                c[ci + 8] = tile[8 * tw + l];
+                c[ci + 9] = tile[9 * tw + l];
+            }
+            return;
+        }
         if (cols == 5) {
             for (int l = 0; l < rows; l++) {
                 int ci = cOff + (i + l) * n + j;

@@ -134,15 +134,22 @@ class GemmTest {
                 assertEquals(k * (j + 1), ct[i * n + j], "nt C[" + i + "," + j + "]");
             }
         }
-        // tn, narrow C (Aᵀ·B by outer products): A (k x mm) of ones, B[p, j] = p: C[i, j] = sum_p p = k(k-1)/2,
-        // plus the C it started from; mm = 4 vectors + 3 rows, so one 4-vector block, a full and a masked tail
+        // tn, narrow C (Aᵀ·B by outer products): A (k x mm) of ones, B[p, j] = p + j: C[i, j] = sum_p (p + j) =
+        // k(k-1)/2 + k j, plus the C it started from. mm = 4 vectors + 3 rows: one 4-vector (or two 2-vector) block, a
+        // full and a masked tail; n = 3 (5-column blocks), 10 (one 10-column block with 16 lanes), 13 (10 + 3)
         int mm = 4 * L + L + 3;
-        float[] onesT = new float[k * mm], bp = new float[k * n], c2 = new float[mm * n];
-        java.util.Arrays.fill(onesT, 1f);
-        java.util.Arrays.fill(c2, 2f);
-        for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) bp[p * n + j] = p;
-        Gemm.tn(mm, n, k, onesT, 0, bp, 0, c2, 0, true);
-        for (int i = 0; i < mm * n; i++) assertEquals(2 + k * (k - 1) / 2, c2[i], "tn C element " + i);
+        for (int nn : new int[] {3, 10, 13}) {
+            float[] onesT = new float[k * mm], bp = new float[k * nn], c2 = new float[mm * nn];
+            java.util.Arrays.fill(onesT, 1f);
+            java.util.Arrays.fill(c2, 2f);
+            for (int p = 0; p < k; p++) for (int j = 0; j < nn; j++) bp[p * nn + j] = p + j;
+            Gemm.tn(mm, nn, k, onesT, 0, bp, 0, c2, 0, true);
+            for (int i = 0; i < mm; i++) {
+                for (int j = 0; j < nn; j++) {
+                    assertEquals(2 + k * (k - 1) / 2 + k * j, c2[i * nn + j], "tn n=" + nn + " C[" + i + "," + j + "]");
+                }
+            }
+        }
         // nt with a short k (an output layer's dx): A[i, p] = p, B[j, p] = 1 for 13 x 37 with k = 5: C = 0+1+2+3+4
         int m3 = 13, n3 = 2 * L + 5, k3 = 5;
         float[] a3 = new float[m3 * k3], b3 = new float[n3 * k3], c3 = new float[m3 * n3];
