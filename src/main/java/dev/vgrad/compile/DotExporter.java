@@ -96,18 +96,8 @@ public final class DotExporter {
         void step(Step st) {
             Operand[] o = st.operands();
             String id = "s" + st.index();
-            int[] reads;
-            int[] writes;
-            switch (st.kind()) {
-                case DENSE -> { reads = new int[] {0, 1, 2}; writes = o[4] != null ? new int[] {3, 4} : new int[] {3}; }
-                case ACTIVATION, SOFTMAX, COL_SUM, ACCUMULATE -> { reads = new int[] {0}; writes = new int[] {1}; }
-                case ADD, MUL, ACTIVATION_BACKWARD, SOFTMAX_BACKWARD, GEMM_NT, GEMM_TN, MUL_ACCUMULATE -> {
-                    reads = o.length > 3 && o[3] != null ? new int[] {0, 1, 3} : new int[] {0, 1};
-                    writes = new int[] {2};
-                }
-                case LOSS_SOFTMAX_CROSS_ENTROPY, LOSS_MSE, LOSS_BCE_WITH_LOGITS -> { reads = new int[] {0, 1}; writes = new int[] {2}; }
-                default -> throw new IllegalStateException("no drawing for step kind " + st.kind());
-            }
+            int[] reads = st.kind().readOperands();
+            int[] writes = st.kind().writtenOperands();
             String label;
             String style;
             if (st.kind().isLoss()) {
@@ -127,7 +117,7 @@ public final class DotExporter {
             node(st.layer(), id, label, style);
             // edges from what the step reads (values: solid; forward values read by the backward pass: dotted)
             for (int r : reads) {
-                if (o[r] == null) continue;
+                if (r >= o.length || o[r] == null) continue;
                 String from = reader(o[r].name());
                 if (from == null) continue;
                 boolean savedValue = st.backward() && !o[r].name().startsWith("dL/d");
@@ -137,7 +127,7 @@ public final class DotExporter {
                 edge(from, id, gradient ? holds.getOrDefault(o[r].name(), math(o[r].name())) : "", attrs);
             }
             for (int w : writes) {
-                if (o[w] == null) continue;
+                if (w >= o.length || o[w] == null) continue;
                 wrote(o[w].name(), id, st.accumulate() && w == writes[0]);
                 if (st.backward()) holds.put(o[w].name(), carried(st));
             }

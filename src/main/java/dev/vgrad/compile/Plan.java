@@ -25,6 +25,18 @@ public final class Plan {
     private final int arenaSize;
     private final int arenaSizeReuse;
     private final int arenaSizeNoReuse;
+    /** Per step: its lane (0 or 1) in a run of independent steps run side by side, else -1. */
+    private final int[] lane;
+    /** Per step: the end (exclusive) of the side-by-side run it starts, else 0. */
+    private final int[] runEnd;
+
+    /** A side-by-side run's heavier lane holds at most this share of its FLOPs (else splitting each step is faster). */
+    static final double LANE_BALANCE = 0.55;
+    /**
+     * The lighter lane holds at least this many FLOPs: what running it beside the other saves must exceed a dispatch to a
+     * worker (about a microsecond; the threshold Gemm.worthSplitting uses for one GEMM).
+     */
+    static final long LANE_MIN_FLOPS = 1L << 18;
 
     Plan(Graph graph, CompileOptions options, int batch, List<Step> steps, int forwardSteps, int lossStep,
          List<Slot> params, int paramsSize, Map<String, Slot> inputs, Slot output, List<Slot> inputGrads,
@@ -44,6 +56,77 @@ public final class Plan {
         this.arenaSize = arenaSize;
         this.arenaSizeReuse = arenaSizeReuse;
         this.arenaSizeNoReuse = arenaSizeNoReuse;
+        this.lane = new int[this.steps.size()];
+        this.runEnd = new int[this.steps.size()];
+        planLanes();
+    }
+
+    /**
+     * Finds runs of consecutive steps that are independent (none writes memory another reads or writes: the dW and the
+     * dx product of a layer, and its bias gradient, all read dy and write apart) and splits each into two lanes of
+     * about equal FLOPs, the heaviest step first into lane 0. On two or more threads the executor runs the lanes side
+     * by side, each step whole on its lane's threads, instead of splitting every step over all threads: no product
+     * then packs an operand twice or waits for the other core. Each step computes the same bits either way.
+     */
+    private void planLanes() {
+        java.util.Arrays.fill(lane, -1);
+        int n = steps.size();
+        for (int s = 0; s < n; s++) {
+            int e = s;
+            while (e < n && !steps.get(e).kind().isLoss() && steps.get(e).backward() == steps.get(s).backward()
+                    && independentOfRun(e, s)) {
+                e++;
+            }
+            if (e - s >= 2 && assignLanes(s, e)) {
+                runEnd[s] = e;
+                s = e - 1;
+            }
+        }
+    }
+
+    // step e against every step in [s, e)
+    private boolean independentOfRun(int e, int s) {
+        for (int t = s; t < e; t++) if (!independent(steps.get(t), steps.get(e))) return false;
+        return true;
+    }
+
+    /** Neither step writes memory the other reads or writes. */
+    static boolean independent(Step a, Step b) {
+        return !writesInto(a, b) && !writesInto(b, a);
+    }
+
+    // whether a writes anything b reads or writes
+    private static boolean writesInto(Step a, Step b) {
+        Operand[] ao = a.operands(), bo = b.operands();
+        for (int w : a.kind().writtenOperands()) {
+            if (w >= ao.length || ao[w] == null) continue;
+            for (Operand o : bo) {
+                if (o != null && o.space() == ao[w].space() && o.offset() < ao[w].offset() + ao[w].size()
+                        && ao[w].offset() < o.offset() + o.size()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    // the steps [s, e), heaviest first, each into the lighter lane; kept if balanced and worth a dispatch
+    private boolean assignLanes(int s, int e) {
+        Integer[] order = new Integer[e - s];
+        for (int i = 0; i < order.length; i++) order[i] = s + i;
+        java.util.Arrays.sort(order, (x, y) -> Long.compare(steps.get(y).flops(), steps.get(x).flops()));
+        long[] load = new long[2];
+        for (int t : order) {
+            int l = load[1] < load[0] ? 1 : 0;
+            lane[t] = l;
+            load[l] += steps.get(t).flops();
+        }
+        long total = load[0] + load[1];
+        if (load[0] > LANE_BALANCE * total || load[1] < LANE_MIN_FLOPS) {
+            for (int t = s; t < e; t++) lane[t] = -1;
+            return false;
+        }
+        return true;
     }
 
     public Graph graph() { return graph; }
@@ -83,6 +166,15 @@ public final class Plan {
         return s;
     }
 
+    /**
+     * The lane (0 or 1) of step {@code step} when it belongs to a run of independent steps that runs side by side on two
+     * or more threads (lane 0, the heavier, gets the larger half of the threads), else -1.
+     */
+    public int lane(int step) { return lane[step]; }
+
+    /** For the first step of a side-by-side run: the end of the run (exclusive); for any other step 0. */
+    public int runEnd(int step) { return runEnd[step]; }
+
     /** Total FLOPs of one call at the compiled batch (forward and, when training, backward). */
     public long flops() {
         long f = 0;
@@ -109,6 +201,16 @@ public final class Plan {
             for (Operand o : s.operands()) ops.append(o == null ? "-" : o.toString()).append(' ');
             sb.append(String.format("%3d %-4s %-24s %-26s %-16s %12.3f  %s%s%n", s.index(), s.backward() ? "bwd" : "fwd", s.kernel(),
                     s.label(), shape, s.flops() / 1e6, ops.toString().trim(), s.accumulate() ? "  (+=)" : ""));
+        }
+        for (int st = 0; st < steps.size(); st++) {
+            if (runEnd[st] == 0) continue;
+            StringBuilder l0 = new StringBuilder(), l1 = new StringBuilder();
+            for (int t = st; t < runEnd[st]; t++) {
+                StringBuilder l = lane[t] == 0 ? l0 : l1;
+                if (!l.isEmpty()) l.append(' ');
+                l.append(t);
+            }
+            sb.append(String.format("side by side on 2+ threads: steps %d-%d, lane 0: %s | lane 1: %s%n", st, runEnd[st] - 1, l0, l1));
         }
         sb.append(String.format("params: %d floats in %d tensors (%s)%n", paramsSize, params.size(), kib(paramsSize)));
         sb.append(String.format("arena: %d floats (%s) with buffer reuse, %d floats (%s) without, %d buffers%n",

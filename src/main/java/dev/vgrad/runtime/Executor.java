@@ -25,6 +25,10 @@ import dev.vgrad.kernel.Softmax;
  * packs into its own {@link GemmWorkspace}, allocated here once, sized from the plan's largest GEMM. The
  * optimizer's update ({@code Trainer}) uses the same pool.
  * Results are bitwise identical for every thread count (the split is over rows or columns of C only).
+ *
+ * <p>A run of independent steps the plan put in two lanes ({@link Plan#lane}: a layer's dW and dx products and its
+ * bias gradient) runs side by side on two or more threads: lane 0 on the larger half of the threads, lane 1 on the
+ * rest, each step split over its lane's threads only. Every step computes the same bits as when run alone.
  */
 public final class Executor {
     private final Plan plan;
@@ -47,6 +51,9 @@ public final class Executor {
     private final WorkerPool.Task gemmTask = this::gemmPart;
     private Step gemmStep;
     private int gemmRows;
+    // the side-by-side run being dispatched: steps [laneFrom, laneTo) on laneRows rows
+    private final WorkerPool.Task laneTask = this::lanePart;
+    private int laneFrom, laneTo, laneRows;
 
     /** The default thread count: {@code -Dvgrad.threads=N}, else the available processors. */
     public static int defaultThreads() {
@@ -141,7 +148,7 @@ public final class Executor {
             if (st.kind().isLoss()) {
                 if (withLoss) loss = run(st, rows);
             } else {
-                run(st, rows);
+                s = runFrom(s, rows);
             }
         }
         return loss;
@@ -149,7 +156,41 @@ public final class Executor {
 
     /** Runs the backward steps (after a forward with the loss): parameter gradients are overwritten. */
     public void backward(int rows) {
-        for (int s = plan.forwardSteps(); s < steps.length; s++) run(steps[s], rows);
+        for (int s = plan.forwardSteps(); s < steps.length; s++) s = runFrom(s, rows);
+    }
+
+    // step s, or the side-by-side run it starts (on 2+ threads); returns the last step run
+    private int runFrom(int s, int rows) {
+        int end = plan.runEnd(s);
+        if (end == 0 || threads < 2) {
+            run(steps[s], rows);
+            return s;
+        }
+        laneFrom = s;
+        laneTo = end;
+        laneRows = rows;
+        WorkerPool.common().run(laneTask, threads);
+        return end - 1;
+    }
+
+    // part of parts of a side-by-side run: lane 0 takes parts [0, ceil(parts / 2)), lane 1 the rest; each GEMM of a lane
+    // is split over the lane's parts (each part packing into its own workspace), any other step runs on the lane's first
+    private void lanePart(int part, int parts) {
+        int parts0 = (parts + 1) / 2;
+        int lane = part < parts0 ? 0 : 1;
+        int lp = lane == 0 ? part : part - parts0, lps = lane == 0 ? parts0 : parts - parts0;
+        for (int s = laneFrom; s < laneTo; s++) {
+            if (plan.lane(s) != lane) continue;
+            Step st = steps[s];
+            if (st.kind() == StepKind.DENSE || st.kind() == StepKind.GEMM_NT || st.kind() == StepKind.GEMM_TN) {
+                int m = st.kind() == StepKind.GEMM_TN ? st.inner() : laneRows;
+                int k = st.kind() == StepKind.GEMM_TN ? laneRows : st.inner();
+                if (Gemm.worthSplitting(m, st.cols(), k, lps)) gemmPart(st, laneRows, workspaces[part], lp, lps);
+                else if (lp == 0) gemmPart(st, laneRows, workspaces[part], 0, 1);
+            } else if (lp == 0) {
+                run(st, laneRows);
+            }
+        }
     }
 
     /** Runs one step on {@code rows} rows; returns the loss for a loss step, 0 otherwise. */
@@ -191,7 +232,7 @@ public final class Executor {
         int m = st.kind() == StepKind.GEMM_TN ? st.inner() : rows;
         int k = st.kind() == StepKind.GEMM_TN ? rows : st.inner();
         if (!Gemm.worthSplitting(m, st.cols(), k, threads)) {
-            gemmPart(st, rows, 0, 1);
+            gemmPart(st, rows, workspaces[0], 0, 1);
             return;
         }
         gemmStep = st;
@@ -200,14 +241,13 @@ public final class Executor {
         gemmStep = null;
     }
 
-    private void gemmPart(int part, int parts) { gemmPart(gemmStep, gemmRows, part, parts); }
+    private void gemmPart(int part, int parts) { gemmPart(gemmStep, gemmRows, workspaces[part], part, parts); }
 
-    // part of parts of one GEMM step: DENSE y = act(x W + b) (epilogue fused), GEMM_NT dx = dy Wᵀ (times act'(v) when an
+    // part of parts of one GEMM step, packing into ws: DENSE y = act(x W + b) (epilogue fused), GEMM_NT dx = dy Wᵀ (times act'(v) when an
     // activation's derivative is fused), GEMM_TN dW = xᵀ dy
-    private void gemmPart(Step st, int rows, int part, int parts) {
+    private void gemmPart(Step st, int rows, GemmWorkspace ws, int part, int parts) {
         int c = st.cols(), k = st.inner();
         Operand[] o = st.operands();
-        GemmWorkspace ws = workspaces[part];
         switch (st.kind()) {
             case DENSE -> Gemm.run(Gemm.NN, rows, c, k, a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(o[3]), off(o[3]), false,
                     epilogues[st.index()], ws, part, parts);

@@ -42,6 +42,8 @@ class ExecutorThreadsTest {
         for (int threads = 1; threads <= 3; threads++) {
             Trainer t = mlp(threads);
             assertEquals(threads, t.threads());
+            // fc2's dW, db and dx run side by side on 2 and 3 threads (lanes of 1 + 1 and 2 + 1 threads)
+            assertEquals(10, t.plan().runEnd(7), t.plan().describe());
             double loss = 0;
             // full and partial batches
             for (int step = 0; step < 8; step++) loss = t.step(x, y, step % 3 == 2 ? 37 : 48);

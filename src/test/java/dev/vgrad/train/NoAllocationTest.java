@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /**
  * After compile, step and forward allocate nothing. The Vector API boxes vectors until C2 has
  * compiled a kernel, so the check warms up first and then requires a whole window of steps with zero
- * bytes allocated on this thread.
+ * bytes allocated on this thread and on the engine's worker threads.
  */
 class NoAllocationTest {
     @Test
@@ -50,6 +50,20 @@ class NoAllocationTest {
         assertNoAllocation(t, 32, 40, 10);
     }
 
+    @Test
+    void sideBySideLanesAllocateNothingOnTheCallerNorOnTheWorker() {
+        // on 2 threads fc2's dW and db run on one core while its dx runs on the other (Plan.lane): neither allocates
+        GraphBuilder b = Graph.builder();
+        Node x = b.input("x", 32, 64);
+        Node h = b.relu(b.dense("fc1", x, 128));
+        h = b.relu(b.dense("fc2", h, 128));
+        b.softmaxCrossEntropy(b.dense("out", h, 10));
+        Trainer t = new Trainer(b.build(), new Optimizer.Sgd(1e-3f), 7);
+        t.setThreads(2);
+        if (t.plan().runEnd(7) != 10) fail("fc2's backward should run side by side:\n" + t.plan().describe());
+        assertNoAllocation(t, 32, 64, 10);
+    }
+
     private static void assertNoAllocation(Trainer t, int batch, int features, int classes) {
         SplittableRandom r = new SplittableRandom(1);
         float[] xs = new float[batch * features];
@@ -58,7 +72,10 @@ class NoAllocationTest {
         for (int i = 0; i < batch; i++) ys[i] = i % classes;
         float[] out = new float[batch * classes];
         ThreadMXBean mx = (ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long tid = Thread.currentThread().threadId();
+        // this thread and the engine's workers (a split GEMM or a side-by-side lane runs on them)
+        long[] tids = java.util.stream.LongStream.concat(java.util.stream.LongStream.of(Thread.currentThread().threadId()),
+                Thread.getAllStackTraces().keySet().stream().filter(th -> th.getName().startsWith("vgrad-worker"))
+                        .mapToLong(Thread::threadId)).toArray();
         long last = -1;
         int partial = batch * 5 / 8;
         for (int round = 0; round < 40; round++) {
@@ -67,15 +84,21 @@ class NoAllocationTest {
                 t.step(xs, ys, partial); // a partial batch
                 t.forward(xs, batch, out);
             }
-            long before = mx.getThreadAllocatedBytes(tid);
+            long before = allocated(mx, tids);
             for (int i = 0; i < 500; i++) {
                 t.step(xs, ys, batch);
                 t.step(xs, ys, partial);
                 t.forward(xs, batch, out);
             }
-            last = mx.getThreadAllocatedBytes(tid) - before;
+            last = allocated(mx, tids) - before;
             if (last == 0) return;
         }
         fail("steps still allocate after warm-up: " + last + " bytes over 500 iterations");
+    }
+
+    private static long allocated(ThreadMXBean mx, long[] tids) {
+        long sum = 0;
+        for (long id : tids) sum += mx.getThreadAllocatedBytes(id); // one id at a time: the array form allocates its result
+        return sum;
     }
 }
