@@ -29,6 +29,8 @@ public final class Plan {
     private final int[] lane;
     /** Per step: the end (exclusive) of the side-by-side run it starts, else 0. */
     private final int[] runEnd;
+    /** Per step starting a side-by-side run: the FLOPs of its lighter lane at the compiled batch. */
+    private final long[] runLighter;
 
     /** A side-by-side run's heavier lane holds at most this share of its FLOPs (else splitting each step is faster). */
     static final double LANE_BALANCE = 0.55;
@@ -37,6 +39,8 @@ public final class Plan {
      * worker (about a microsecond; the threshold Gemm.worthSplitting uses for one GEMM).
      */
     static final long LANE_MIN_FLOPS = 1L << 18;
+    /** The longest run looked for (keeps finding runs linear in the step count; a layer's backward is 2-3 steps). */
+    static final int LANE_MAX_RUN = 16;
 
     Plan(Graph graph, CompileOptions options, int batch, List<Step> steps, int forwardSteps, int lossStep,
          List<Slot> params, int paramsSize, Map<String, Slot> inputs, Slot output, List<Slot> inputGrads,
@@ -58,13 +62,14 @@ public final class Plan {
         this.arenaSizeNoReuse = arenaSizeNoReuse;
         this.lane = new int[this.steps.size()];
         this.runEnd = new int[this.steps.size()];
+        this.runLighter = new long[this.steps.size()];
         planLanes();
     }
 
     /**
      * Finds runs of consecutive steps that are independent (none writes memory another reads or writes: the dW and the
      * dx product of a layer, and its bias gradient, all read dy and write apart) and splits each into two lanes of
-     * about equal FLOPs, the heaviest step first into lane 0. On two or more threads the executor runs the lanes side
+     * about equal FLOPs, the heavier lane numbered 0. On two or more threads the executor runs the lanes side
      * by side, each step whole on its lane's threads, instead of splitting every step over all threads: no product
      * then packs an operand twice or waits for the other core. Each step computes the same bits either way.
      */
@@ -73,8 +78,8 @@ public final class Plan {
         int n = steps.size();
         for (int s = 0; s < n; s++) {
             int e = s;
-            while (e < n && !steps.get(e).kind().isLoss() && steps.get(e).backward() == steps.get(s).backward()
-                    && independentOfRun(e, s)) {
+            while (e < n && e - s < LANE_MAX_RUN && !steps.get(e).kind().isLoss()
+                    && steps.get(e).backward() == steps.get(s).backward() && independentOfRun(e, s)) {
                 e++;
             }
             if (e - s >= 2 && assignLanes(s, e)) {
@@ -110,7 +115,8 @@ public final class Plan {
         return false;
     }
 
-    // the steps [s, e), heaviest first, each into the lighter lane; kept if balanced and worth a dispatch
+    // the steps [s, e), heaviest first, each into the lighter lane (lane 0 the heavier at the end); kept if balanced and
+    // worth a dispatch
     private boolean assignLanes(int s, int e) {
         Integer[] order = new Integer[e - s];
         for (int i = 0; i < order.length; i++) order[i] = s + i;
@@ -121,11 +127,15 @@ public final class Plan {
             lane[t] = l;
             load[l] += steps.get(t).flops();
         }
-        long total = load[0] + load[1];
-        if (load[0] > LANE_BALANCE * total || load[1] < LANE_MIN_FLOPS) {
+        long total = load[0] + load[1], heavier = Math.max(load[0], load[1]), lighter = Math.min(load[0], load[1]);
+        if (heavier > LANE_BALANCE * total || lighter < LANE_MIN_FLOPS) {
             for (int t = s; t < e; t++) lane[t] = -1;
             return false;
         }
+        if (load[1] > load[0]) {
+            for (int t = s; t < e; t++) lane[t] = 1 - lane[t];
+        }
+        runLighter[s] = lighter;
         return true;
     }
 
@@ -174,6 +184,15 @@ public final class Plan {
 
     /** For the first step of a side-by-side run: the end of the run (exclusive); for any other step 0. */
     public int runEnd(int step) { return runEnd[step]; }
+
+    /**
+     * Whether the side-by-side run starting at {@code step} is worth its dispatch on {@code rows} rows: its lighter lane,
+     * scaled from the compiled batch, still holds {@value #LANE_MIN_FLOPS} FLOPs (a partial batch of a few rows runs its
+     * steps one after another, each split as its size allows).
+     */
+    public boolean sideBySide(int step, int rows) {
+        return runEnd[step] != 0 && runLighter[step] * rows >= LANE_MIN_FLOPS * batch;
+    }
 
     /** Total FLOPs of one call at the compiled batch (forward and, when training, backward). */
     public long flops() {

@@ -2,8 +2,8 @@ package dev.vgrad.compile;
 
 /**
  * The kernels a plan's steps run; the runtime has one case per kind. Beside each kind, the operands it reads and
- * the ones it writes (by index; an absent optional operand is null): what buffer liveness, the DOT drawing and the
- * independence of steps ({@link Plan#lane}) are read from. A step with {@code accumulate} also reads what it writes.
+ * the ones it writes (by index; an absent optional operand is null): the DOT drawing and the independence of steps
+ * ({@link Plan#lane}) are read from it. A step with {@code accumulate} also reads what it writes.
  */
 public enum StepKind {
     // forward

@@ -16,9 +16,9 @@ import dev.vgrad.kernel.Softmax;
 
 /**
  * Runs a plan's steps over a parameter array, a gradient array and an arena. One executor per thread:
- * it holds no state but the arrays it was given (parameters may be shared read-only between executors
- * of forward-only plans), its GEMM scratch, and the caller's array an input is read from in place
- * ({@link #bindInput}; the arena slot otherwise).
+ * it holds the arrays it was given (parameters may be shared read-only between executors of forward-only
+ * plans), its GEMM scratch, the caller's array an input is read from in place ({@link #bindInput}; the arena
+ * slot otherwise), and the step or run being handed to the worker threads.
  *
  * <p>GEMM steps (dense forward with its bias + activation epilogue fused, and the two backward
  * forms) are split over {@link #threads()} parts run by the engine's {@link WorkerPool}; every part
@@ -54,6 +54,7 @@ public final class Executor {
     // the side-by-side run being dispatched: steps [laneFrom, laneTo) on laneRows rows
     private final WorkerPool.Task laneTask = this::lanePart;
     private int laneFrom, laneTo, laneRows;
+    private long sideBySideRuns;
 
     /** The default thread count: {@code -Dvgrad.threads=N}, else the available processors. */
     public static int defaultThreads() {
@@ -115,6 +116,9 @@ public final class Executor {
         setThreads(threads);
     }
 
+    /** How many runs of independent steps ran side by side ({@link Plan#lane}) so far: a diagnostic for tests and probes. */
+    public long sideBySideRuns() { return sideBySideRuns; }
+
     /** Threads each GEMM is split over. */
     public int threads() { return threads; }
 
@@ -161,11 +165,12 @@ public final class Executor {
 
     // step s, or the side-by-side run it starts (on 2+ threads); returns the last step run
     private int runFrom(int s, int rows) {
-        int end = plan.runEnd(s);
-        if (end == 0 || threads < 2) {
+        if (threads < 2 || !plan.sideBySide(s, rows)) {
             run(steps[s], rows);
             return s;
         }
+        int end = plan.runEnd(s);
+        sideBySideRuns++;
         laneFrom = s;
         laneTo = end;
         laneRows = rows;

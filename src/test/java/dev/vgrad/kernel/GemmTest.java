@@ -136,9 +136,10 @@ class GemmTest {
         }
         // tn, narrow C (Aᵀ·B by outer products): A (k x mm) of ones, B[p, j] = p + j: C[i, j] = sum_p (p + j) =
         // k(k-1)/2 + k j, plus the C it started from. mm = 4 vectors + 3 rows: one 4-vector (or two 2-vector) block, a
-        // full and a masked tail; n = 3 (5-column blocks), 10 (one 10-column block with 16 lanes), 13 (10 + 3)
+        // full and a masked tail; n = 3 (5-column blocks), 6, 9, 10 (one 10-column block with 16 lanes, 6 and 9 with
+        // clamped columns), 13 (10 + a 5-column block of 3), 16 (10 + a clamped 10-column block of 6)
         int mm = 4 * L + L + 3;
-        for (int nn : new int[] {3, 10, 13}) {
+        for (int nn : new int[] {3, 6, 9, 10, 13, 16}) {
             float[] onesT = new float[k * mm], bp = new float[k * nn], c2 = new float[mm * nn];
             java.util.Arrays.fill(onesT, 1f);
             java.util.Arrays.fill(c2, 2f);

@@ -89,6 +89,37 @@ class ExecutorThreadsTest {
     }
 
     @Test
+    void sideBySideLanesSplitTheirProductsAndGiveTheBitsOfOneThread() {
+        // batch 128: fc2's dx (128 x 160 x 160, lane 0) is large enough to split over the 2 threads lane 0 gets on 3 and
+        // 4 threads, and fc2's dW (lane 1) over lane 1's 2 on 4; a batch of 4 rows runs the steps one after another
+        SplittableRandom r = new SplittableRandom(14);
+        float[] x = new float[128 * 96];
+        int[] y = new int[128];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
+        for (int i = 0; i < y.length; i++) y[i] = r.nextInt(10);
+        float[] reference = null;
+        for (int threads = 1; threads <= 4; threads++) {
+            GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
+            Node h = b.relu(b.dense("fc1", b.input("x", 128, 96), 160));
+            h = b.tanh(b.dense("fc2", h, 160));
+            b.softmaxCrossEntropy(b.dense("out", h, 10));
+            Trainer t = new Trainer(b.build(), new Optimizer.Sgd(0.05f, 0.9f, false, 0f), 8);
+            t.setThreads(threads);
+            assertEquals(10, t.plan().runEnd(7), t.plan().describe());
+            long before = t.executor().sideBySideRuns();
+            for (int step = 0; step < 3; step++) t.step(x, y, 128);
+            // per full step: the output layer's backward (steps 4-6) and fc2's (7-9)
+            assertEquals(threads >= 2 ? 6 : 0, t.executor().sideBySideRuns() - before, "runs side by side on " + threads + " threads");
+            before = t.executor().sideBySideRuns();
+            t.step(x, y, 4);
+            assertEquals(0, t.executor().sideBySideRuns() - before, "a 4-row batch runs its steps one after another");
+            for (int step = 0; step < 2; step++) t.step(x, y, 100);
+            if (reference == null) reference = t.params().clone();
+            else assertArrayEquals(reference, t.params(), "parameters on " + threads + " threads");
+        }
+    }
+
+    @Test
     void aLargeInputTrainsBitwiseTheSameOnOneAndTwoThreads() {
         // a 512 x 2048 input (4 MiB packed, larger than any core's L2 here): two K blocks and several M blocks
         // in every GEMM of the first layer, split over two threads

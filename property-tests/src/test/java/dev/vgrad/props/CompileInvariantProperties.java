@@ -5,13 +5,17 @@ import static dev.vgrad.props.check.Property.forAll;
 import dev.vgrad.compile.BufferInfo;
 import dev.vgrad.compile.CompileOptions;
 import dev.vgrad.compile.Compiler;
+import dev.vgrad.compile.Operand;
 import dev.vgrad.compile.Plan;
+import dev.vgrad.compile.Space;
+import dev.vgrad.compile.Step;
 import dev.vgrad.autodiff.Autodiff;
 import dev.vgrad.graph.Graph;
 import dev.vgrad.graph.Node;
 import dev.vgrad.graph.Op;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -143,5 +147,85 @@ class CompileInvariantProperties {
                 }
             }
         });
+    }
+
+    /**
+     * The oracle marks, float by float, what each step of a run writes and what every other step of the run reads or
+     * writes (the operand roles from {@code StepKind}, the memory from the operands' offsets and sizes), rather than
+     * comparing intervals as {@code Plan} does.
+     */
+    @Test
+    @DisplayName("steps that run side by side never write memory another step of their run reads or writes")
+    void sideBySideStepsTouchNoSharedMemory() {
+        Consumer<GraphCase> check = c -> {
+            for (CompileOptions o : List.of(CompileOptions.defaults(), CompileOptions.inference(), CompileOptions.defaults().withFusion(false))) {
+                Plan p = Compiler.compile(c.graph(), o);
+                List<Step> st = p.steps();
+                for (int s = 0; s < st.size(); s++) {
+                    int end = p.runEnd(s);
+                    if (end == 0) continue;
+                    if (end - s < 2 || p.lane(s) < 0) throw new AssertionError("run " + s + "-" + end + " malformed\n" + p.describe());
+                    for (int i = s; i < end; i++) {
+                        if (st.get(i).kind().isLoss()) throw new AssertionError("a loss in a side-by-side run\n" + p.describe());
+                        java.util.Map<Space, java.util.BitSet> written = touched(st.get(i), true);
+                        for (int j = s; j < end; j++) {
+                            if (j == i) continue;
+                            java.util.Map<Space, java.util.BitSet> other = touched(st.get(j), false);
+                            for (Space sp : Space.values()) {
+                                if (written.get(sp).intersects(other.get(sp))) {
+                                    throw new AssertionError("steps " + i + " and " + j + " share " + sp + " memory\n" + p.describe());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        forAll(Gens.graphs(), check);
+        forAll(20, Gens.wideGraphs(), check);
+    }
+
+    // the floats a step writes (writesOnly) or reads and writes, per space
+    private static java.util.Map<Space, java.util.BitSet> touched(Step st, boolean writesOnly) {
+        java.util.Map<Space, java.util.BitSet> m = new java.util.EnumMap<>(Space.class);
+        for (Space sp : Space.values()) m.put(sp, new java.util.BitSet());
+        Operand[] o = st.operands();
+        for (int i = 0; i < o.length; i++) {
+            if (o[i] == null || (writesOnly ? !st.kind().writes(i) : !st.kind().writes(i) && !st.kind().reads(i))) continue;
+            m.get(o[i].space()).set(o[i].offset(), o[i].offset() + o[i].size());
+        }
+        return m;
+    }
+
+    @Test
+    @DisplayName("loss and gradients are bitwise the same on 1, 2 and 3 threads, runs of independent steps side by side included")
+    void threadsChangeNoBit() {
+        long[] sideBySide = new long[1];
+        forAll(10, Gens.wideGraphs(), c -> {
+            Graph g = c.graph();
+            Map<String, float[]> v = c.values(g);
+            int rows = c.rows().rows();
+            EngineRun one = new EngineRun(g, CompileOptions.defaults(), 1);
+            double l1 = one.run(v, rows);
+            for (int threads = 2; threads <= 3; threads++) {
+                EngineRun more = new EngineRun(g, CompileOptions.defaults(), threads);
+                double l2 = more.run(v, rows);
+                sideBySide[0] += more.executor.sideBySideRuns();
+                if (Double.doubleToLongBits(l1) != Double.doubleToLongBits(l2)) {
+                    throw new AssertionError("loss " + l1 + " on 1 thread, " + l2 + " on " + threads + "\n" + more.plan.describe());
+                }
+                for (String w : GraphCase.differentiable(g)) {
+                    float[] a = one.grad(w, rows), b = more.grad(w, rows);
+                    for (int i = 0; i < a.length; i++) {
+                        if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(b[i])) {
+                            throw new AssertionError("dL/d" + w + "[" + i + "] = " + a[i] + " on 1 thread, " + b[i] + " on " + threads
+                                    + "\n" + more.plan.describe());
+                        }
+                    }
+                }
+            }
+        });
+        // the wide graphs must have exercised side-by-side runs at all
+        if (sideBySide[0] == 0) throw new AssertionError("no run of independent steps ran side by side in any case");
     }
 }

@@ -28,12 +28,15 @@ final class EngineRun {
     /** The model output (first rows) as the last forward left it, copied before backward may reuse its memory. */
     float[] output = new float[0];
 
-    EngineRun(Graph g, CompileOptions options) {
+    EngineRun(Graph g, CompileOptions options) { this(g, options, Executor.defaultThreads()); }
+
+    /** The executor splitting its work over {@code threads} threads. */
+    EngineRun(Graph g, CompileOptions options, int threads) {
         this.plan = Compiler.compile(g, options);
         this.params = new float[plan.paramsSize()];
         this.grads = new float[plan.paramsSize()];
         this.arena = new float[Math.max(1, plan.arenaSize())];
-        this.executor = new Executor(plan, params, grads, arena);
+        this.executor = new Executor(plan, params, grads, arena, threads);
     }
 
     EngineRun(Graph g) { this(g, CompileOptions.defaults()); }

@@ -109,16 +109,30 @@ public final class Gens {
     /** A whole graph: depth 1-8, widths 1-40, every layer kind, activation and loss. */
     public static Gen<GraphCase> graphs() { return graphs(8, 40); }
 
-    public static Gen<GraphCase> graphs(int maxDepth, int maxWidth) {
+    public static Gen<GraphCase> graphs(int maxDepth, int maxWidth) { return graphs(rows(6), size(maxWidth), maxDepth); }
+
+    /**
+     * Graphs wide enough for runs of independent steps to run side by side on 2+ threads (a product of a quarter
+     * MFLOP or more in each lane, {@code Plan.lane}): batch 32-96 (half the time running fewer rows), widths 24-96,
+     * depth 1-5.
+     */
+    public static Gen<GraphCase> wideGraphs() {
+        return graphs(s -> {
+            int b = s.between(32, 96);
+            return new Rows(b, s.bool() ? s.between(1, b) : b);
+        }, s -> s.between(24, 96), 5);
+    }
+
+    private static Gen<GraphCase> graphs(Gen<Rows> rowsGen, Gen<Integer> width, int maxDepth) {
         return s -> {
-            Rows rows = rows(6).draw(s);
-            int in = size(maxWidth).draw(s);
+            Rows rows = rowsGen.draw(s);
+            int in = width.draw(s);
             boolean inputGrad = s.bool();
             int depth = s.between(1, maxDepth);
             java.util.List<GraphCase.Layer> layers = new java.util.ArrayList<>();
             for (int i = 0; i < depth; i++) {
                 GraphCase.Kind kind = s.oneOf(GraphCase.Kind.values());
-                layers.add(new GraphCase.Layer(kind, size(maxWidth).draw(s), activation().draw(s), activation().draw(s), alpha().draw(s)));
+                layers.add(new GraphCase.Layer(kind, width.draw(s), activation().draw(s), activation().draw(s), alpha().draw(s)));
             }
             int out = size(10).draw(s);
             GraphCase.LossKind loss = s.oneOf(GraphCase.LossKind.values());
