@@ -40,12 +40,7 @@ class NoAllocationTest {
     void wideLayersAllocateNothingOnceCompiled() {
         // layers wider than the short paths: packed A of a transposed x (fc1 dW), 16 x 16 transposes of a
         // transposed W (fc2 dx), the short-k dx, outer products and dot products of the output layer
-        GraphBuilder b = Graph.builder();
-        Node x = b.input("x", 32, 40);
-        Node h = b.relu(b.dense("fc1", x, 48));
-        h = b.relu(b.dense("fc2", h, 48));
-        b.softmaxCrossEntropy(b.dense("out", h, 10));
-        Trainer t = new Trainer(b.build(), new Optimizer.Sgd(1e-3f), 6);
+        Trainer t = mlp(32, 40, 48, 6);
         t.setThreads(1);
         assertNoAllocation(t, 32, 40, 10);
     }
@@ -53,15 +48,19 @@ class NoAllocationTest {
     @Test
     void sideBySideLanesAllocateNothingOnTheCallerNorOnTheWorker() {
         // on 2 threads fc2's dW and db run on one core while its dx runs on the other (Plan.lane): neither allocates
-        GraphBuilder b = Graph.builder();
-        Node x = b.input("x", 32, 64);
-        Node h = b.relu(b.dense("fc1", x, 128));
-        h = b.relu(b.dense("fc2", h, 128));
-        b.softmaxCrossEntropy(b.dense("out", h, 10));
-        Trainer t = new Trainer(b.build(), new Optimizer.Sgd(1e-3f), 7);
+        Trainer t = mlp(32, 64, 128, 7);
         t.setThreads(2);
         if (t.plan().runEnd(7) != 10) fail("fc2's backward should run side by side:\n" + t.plan().describe());
         assertNoAllocation(t, 32, 64, 10);
+    }
+
+    // x (batch x features) -> relu(fc1) -> relu(fc2) -> 10 classes, SGD
+    private static Trainer mlp(int batch, int features, int hidden, long seed) {
+        GraphBuilder b = Graph.builder();
+        Node h = b.relu(b.dense("fc1", b.input("x", batch, features), hidden));
+        h = b.relu(b.dense("fc2", h, hidden));
+        b.softmaxCrossEntropy(b.dense("out", h, 10));
+        return new Trainer(b.build(), new Optimizer.Sgd(1e-3f), seed);
     }
 
     private static void assertNoAllocation(Trainer t, int batch, int features, int classes) {
