@@ -115,28 +115,40 @@ public final class Plan {
         return false;
     }
 
-    // the steps [s, e), heaviest first, each into the lighter lane (lane 0 the heavier at the end); kept if balanced and
-    // worth a dispatch
+    // the steps [s, e) into two lanes (lanes()); kept if balanced and worth a dispatch
     private boolean assignLanes(int s, int e) {
-        Integer[] order = new Integer[e - s];
-        for (int i = 0; i < order.length; i++) order[i] = s + i;
-        java.util.Arrays.sort(order, (x, y) -> Long.compare(steps.get(y).flops(), steps.get(x).flops()));
-        long[] load = new long[2];
-        for (int t : order) {
-            int l = load[1] < load[0] ? 1 : 0;
-            lane[t] = l;
-            load[l] += steps.get(t).flops();
-        }
-        long total = load[0] + load[1], heavier = Math.max(load[0], load[1]), lighter = Math.min(load[0], load[1]);
-        if (heavier > LANE_BALANCE * total || lighter < LANE_MIN_FLOPS) {
-            for (int t = s; t < e; t++) lane[t] = -1;
-            return false;
-        }
-        if (load[1] > load[0]) {
-            for (int t = s; t < e; t++) lane[t] = 1 - lane[t];
-        }
+        long[] flops = new long[e - s];
+        for (int i = 0; i < flops.length; i++) flops[i] = steps.get(s + i).flops();
+        int[] l = new int[flops.length];
+        long lighter = lanes(flops, l);
+        if (lighter < 0) return false;
+        System.arraycopy(l, 0, lane, s, l.length);
         runLighter[s] = lighter;
         return true;
+    }
+
+    /**
+     * Puts work items of the given FLOPs into two lanes, heaviest first, each into the lane with less so far, then
+     * numbers the heavier lane 0. Writes each item's lane to {@code lanes} and returns the lighter lane's FLOPs, or -1
+     * (lanes untouched) when the heavier lane holds more than {@link #LANE_BALANCE} of the total or the lighter less
+     * than {@link #LANE_MIN_FLOPS}.
+     */
+    static long lanes(long[] flops, int[] lanes) {
+        Integer[] order = new Integer[flops.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        java.util.Arrays.sort(order, (x, y) -> Long.compare(flops[y], flops[x]));
+        int[] l = new int[flops.length];
+        long[] load = new long[2];
+        for (int t : order) {
+            int to = load[1] < load[0] ? 1 : 0;
+            l[t] = to;
+            load[to] += flops[t];
+        }
+        long total = load[0] + load[1], heavier = Math.max(load[0], load[1]), lighter = Math.min(load[0], load[1]);
+        if (heavier > LANE_BALANCE * total || lighter < LANE_MIN_FLOPS) return -1;
+        boolean swap = load[1] > load[0];
+        for (int t = 0; t < l.length; t++) lanes[t] = swap ? 1 - l[t] : l[t];
+        return lighter;
     }
 
     public Graph graph() { return graph; }

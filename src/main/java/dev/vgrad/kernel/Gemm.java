@@ -177,7 +177,8 @@ public final class Gemm {
         }
         if (narrow) {
             if (form == TN) {
-                // narrow C = Aᵀ·B: Cᵀ = Bᵀ·A by outer products of A's rows (A in place, five columns of B packed at a time)
+                // narrow C = Aᵀ·B: Cᵀ = Bᵀ·A by outer products of A's rows (A in place; B in place for 10-column blocks
+                // with 16 lanes, else five columns of B packed at a time)
                 GemmNarrow.outer(m, n, k, a, aOff, b, bOff, c, cOff, accumulate, i0, i1, ws.packB, ws.tile);
             } else {
                 // narrow C, rows of A contiguous: dot products with Bᵀ's rows (nt has Bᵀ in place, nn packs it)

@@ -225,4 +225,18 @@ class CompilerTest {
             }
         }
     }
+
+    @Test
+    void lanesAreBalancedWhicheverEndsHeavierAndTheHeavierIsLaneZero() {
+        long mf = 1L << 20;
+        int[] lanes = new int[3];
+        // 10 | 9 + 9: lane 1 ends with 18 of 28 MFLOP (64 %): rejected, although lane 0 alone holds only 36 %
+        assertEquals(-1, Plan.lanes(new long[] {10 * mf, 9 * mf, 9 * mf}, lanes));
+        // 10 | 6 + 6: 12 of 22 (54.5 %) kept; the 6 + 6 lane is the heavier, so it is lane 0 (the larger half of the threads)
+        assertEquals(10 * mf, Plan.lanes(new long[] {6 * mf, 10 * mf, 6 * mf}, lanes));
+        assertArrayEquals(new int[] {0, 1, 0}, lanes);
+        // the lighter lane under a quarter MFLOP: not worth a dispatch
+        assertEquals(-1, Plan.lanes(new long[] {1L << 17, 1L << 17}, lanes));
+        assertEquals(1L << 18, Plan.lanes(new long[] {1L << 18, 1L << 18}, lanes));
+    }
 }
