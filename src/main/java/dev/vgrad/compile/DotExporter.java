@@ -114,6 +114,7 @@ public final class DotExporter {
                 label = carried + (st.accumulate() ? " +=" : " =") + "\\n" + st.kernel() + " " + shape(st);
                 style = "style=filled, fillcolor=\"#fce8e6\", color=\"#c5221f\"";
             }
+            label += sideBySide(st.index());
             node(st.layer(), id, label, style);
             // edges from what the step reads (values: solid; forward values read by the backward pass: dotted)
             for (int r : reads) {
@@ -131,6 +132,14 @@ public final class DotExporter {
                 wrote(o[w].name(), id, st.accumulate() && w == writes[0]);
                 if (st.backward()) holds.put(o[w].name(), carried(st));
             }
+        }
+
+        /** For a step of a side-by-side run ({@link Plan#lane}): its lane and the run's steps, on a line of its own. */
+        String sideBySide(int step) {
+            if (plan.lane(step) < 0) return "";
+            int start = step;
+            while (plan.runEnd(start) == 0) start--;
+            return "\\nside by side: lane " + plan.lane(step) + " of steps " + start + "-" + (plan.runEnd(start) - 1);
         }
 
         /** The gradient a backward step writes: its target's ∂L/∂name (an activation's derivative writes its input's). */

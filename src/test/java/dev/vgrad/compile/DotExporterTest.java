@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vgrad.graph.Graph;
 import dev.vgrad.graph.GraphBuilder;
+import dev.vgrad.graph.Init;
 import dev.vgrad.graph.Node;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -121,5 +122,20 @@ class DotExporterTest {
         // x + 4 parameters + 2 dense steps; edges: 3 + 3
         assertEquals(1 + 4 + 2, nodes(dot).size(), dot);
         assertEquals(6, edges(dot).size(), dot);
+    }
+
+    @Test
+    void stepsThatRunSideBySideSayTheirLane() {
+        // 784-256-256-10 at batch 128: the output layer's dW, db and dx (steps 4-6) and fc2's (7-9) run side by side
+        GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
+        Node h = b.relu(b.dense("fc1", b.input("x", 128, 784), 256));
+        h = b.relu(b.dense("fc2", h, 256));
+        b.softmaxCrossEntropy(b.dense("out", h, 10));
+        List<String[]> nodes = nodes(Compiler.compile(b.build()).toDot());
+        assertTrue(label(nodes, "s6").endsWith("\\nside by side: lane 0 of steps 4-6"), label(nodes, "s6"));
+        assertTrue(label(nodes, "s4").endsWith("\\nside by side: lane 1 of steps 4-6"), label(nodes, "s4"));
+        assertTrue(label(nodes, "s8").endsWith("\\nside by side: lane 1 of steps 7-9"), label(nodes, "s8"));
+        assertFalse(label(nodes, "s10").contains("side by side"), label(nodes, "s10"));
+        assertFalse(label(nodes, "s0").contains("side by side"), label(nodes, "s0"));
     }
 }
