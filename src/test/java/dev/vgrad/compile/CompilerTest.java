@@ -28,6 +28,15 @@ class CompilerTest {
         return b.build();
     }
 
+    /** The benchmark MLP: 784-256-256-10 with ReLU, softmax cross-entropy, batch 128. */
+    static Graph mnistMlp() {
+        GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
+        Node h = b.relu(b.dense("fc1", b.input("x", 128, 784), 256));
+        h = b.relu(b.dense("fc2", h, 256));
+        b.softmaxCrossEntropy(b.dense("out", h, 10));
+        return b.build();
+    }
+
     static float[] data(int n, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] a = new float[n];
@@ -174,11 +183,7 @@ class CompilerTest {
         // db (5) and dx·relu' (6) all read and none writes, and they write three separate buffers; likewise fc2's (7, 8, 9),
         // which read dL/drelu8 that step 6 wrote. dx carries the derivative's r*c FLOPs too, so it is the heavier lane 0.
         // fc1's dW (10) and db (11) are independent as well but 51 MFLOP against 0.03: splitting dW over the threads is faster.
-        GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
-        Node h = b.relu(b.dense("fc1", b.input("x", 128, 784), 256));
-        h = b.relu(b.dense("fc2", h, 256));
-        b.softmaxCrossEntropy(b.dense("out", h, 10));
-        Plan p = Compiler.compile(b.build());
+        Plan p = Compiler.compile(mnistMlp());
         int[] lanes = new int[p.steps().size()];
         int[] ends = new int[p.steps().size()];
         for (int s = 0; s < lanes.length; s++) {

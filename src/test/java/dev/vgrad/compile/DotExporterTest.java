@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vgrad.graph.Graph;
 import dev.vgrad.graph.GraphBuilder;
-import dev.vgrad.graph.Init;
 import dev.vgrad.graph.Node;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -127,11 +126,7 @@ class DotExporterTest {
     @Test
     void stepsThatRunSideBySideSayTheirLane() {
         // 784-256-256-10 at batch 128: the output layer's dW, db and dx (steps 4-6) and fc2's (7-9) run side by side
-        GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
-        Node h = b.relu(b.dense("fc1", b.input("x", 128, 784), 256));
-        h = b.relu(b.dense("fc2", h, 256));
-        b.softmaxCrossEntropy(b.dense("out", h, 10));
-        List<String[]> nodes = nodes(Compiler.compile(b.build()).toDot());
+        List<String[]> nodes = nodes(Compiler.compile(CompilerTest.mnistMlp()).toDot());
         assertTrue(label(nodes, "s6").endsWith("\\nside by side: lane 0 of steps 4-6"), label(nodes, "s6"));
         assertTrue(label(nodes, "s4").endsWith("\\nside by side: lane 1 of steps 4-6"), label(nodes, "s4"));
         assertTrue(label(nodes, "s8").endsWith("\\nside by side: lane 1 of steps 7-9"), label(nodes, "s8"));
