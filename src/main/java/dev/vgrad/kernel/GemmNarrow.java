@@ -248,7 +248,7 @@ final class GemmNarrow {
             int i = i0;
             if (L >= 16 && n - j > 5) {
                 // A read once for 10 columns, not twice for 2 x 5, and no packing of B: the output layer's dW
-                // (256 x 10, k = 128) 7.3-7.9 -> 6.4-6.5 us in a probe
+                // (256 x 10, k = 128) 76.5 -> 92.5 GFLOPS through Gemm.run, paired against OpenBLAS (0.85 -> 1.02-1.07)
                 int cols = Math.min(10, n - j);
                 for (; i + 2 * L <= i1; i += 2 * L) outer10x2(k, m, a, aOff + i, b, bOff, c, cOff, i, n, j, cols, beta, tile);
                 // the rows left (fewer than 2L) by the 1-vector blocks below, five columns at a time

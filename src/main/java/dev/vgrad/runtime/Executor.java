@@ -119,7 +119,7 @@ public final class Executor {
     /** How many runs of independent steps ran side by side ({@link Plan#lane}) so far: a diagnostic for tests and probes. */
     public long sideBySideRuns() { return sideBySideRuns; }
 
-    /** Threads each GEMM is split over. */
+    /** Threads each GEMM is split over (a step of a side-by-side run: its lane's share of them). */
     public int threads() { return threads; }
 
     /**

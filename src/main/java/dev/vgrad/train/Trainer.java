@@ -96,7 +96,7 @@ public final class Trainer {
     public long updates() { return updates; }
     /** The compiled batch: the most rows one step takes. */
     public int batch() { return plan.batch(); }
-    /** Threads each matrix product is split over (default: the available processors). */
+    /** Threads each matrix product is split over (default: the available processors; see {@link dev.vgrad.compile.Plan#lane}). */
     public int threads() { return executor.threads(); }
     /** Sets the thread count (results are bitwise identical for every count); call between steps. */
     public void setThreads(int threads) { executor.setThreads(threads); }

@@ -181,7 +181,9 @@ class CompilerTest {
     void aLayersDwDxAndBiasGradientRunSideBySideInTwoBalancedLanes() {
         // 784-256-256-10 at batch 128, worked out by hand: the loss (step 3) writes dL/dout, which the output layer's dW (4),
         // db (5) and dx·relu' (6) all read and none writes, and they write three separate buffers; likewise fc2's (7, 8, 9),
-        // which read dL/drelu8 that step 6 wrote. dx carries the derivative's r*c FLOPs too, so it is the heavier lane 0.
+        // which read dL/drelu8 that step 6 wrote. The output layer's dx carries the derivative's r*c FLOPs too, so it is the
+        // heavier lane 0 (688,128 FLOPs against 655,360 + 1,280); fc2's two lanes tie (16,809,984 each) and the first placed,
+        // the heaviest step dx, keeps lane 0.
         // fc1's dW (10) and db (11) are independent as well but 51 MFLOP against 0.03: splitting dW over the threads is faster.
         Plan p = Compiler.compile(mnistMlp());
         int[] lanes = new int[p.steps().size()];

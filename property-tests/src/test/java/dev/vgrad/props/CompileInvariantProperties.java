@@ -13,6 +13,8 @@ import dev.vgrad.autodiff.Autodiff;
 import dev.vgrad.graph.Graph;
 import dev.vgrad.graph.Node;
 import dev.vgrad.graph.Op;
+import java.util.BitSet;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -169,10 +171,10 @@ class CompileInvariantProperties {
                     runs[0]++;
                     for (int i = s; i < end; i++) {
                         if (st.get(i).kind().isLoss()) throw new AssertionError("a loss in a side-by-side run\n" + p.describe());
-                        java.util.Map<Space, java.util.BitSet> written = touched(st.get(i), true);
+                        Map<Space, BitSet> written = touched(st.get(i), true);
                         for (int j = s; j < end; j++) {
                             if (j == i) continue;
-                            java.util.Map<Space, java.util.BitSet> other = touched(st.get(j), false);
+                            Map<Space, BitSet> other = touched(st.get(j), false);
                             for (Space sp : Space.values()) {
                                 if (written.get(sp).intersects(other.get(sp))) {
                                     throw new AssertionError("steps " + i + " and " + j + " share " + sp + " memory\n" + p.describe());
@@ -189,9 +191,9 @@ class CompileInvariantProperties {
     }
 
     // the floats a step writes (writesOnly) or reads and writes, per space
-    private static java.util.Map<Space, java.util.BitSet> touched(Step st, boolean writesOnly) {
-        java.util.Map<Space, java.util.BitSet> m = new java.util.EnumMap<>(Space.class);
-        for (Space sp : Space.values()) m.put(sp, new java.util.BitSet());
+    private static Map<Space, BitSet> touched(Step st, boolean writesOnly) {
+        Map<Space, BitSet> m = new EnumMap<>(Space.class);
+        for (Space sp : Space.values()) m.put(sp, new BitSet());
         Operand[] o = st.operands();
         for (int i = 0; i < o.length; i++) {
             if (o[i] == null || (writesOnly ? !st.kind().writes(i) : !st.kind().writes(i) && !st.kind().reads(i))) continue;
