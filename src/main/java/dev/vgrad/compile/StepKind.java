@@ -68,6 +68,11 @@ public enum StepKind {
         return false;
     }
 
+    /** The matrix products (the executor splits them over threads): DENSE, GEMM_NT, GEMM_TN. */
+    public boolean isGemm() {
+        return this == DENSE || this == GEMM_NT || this == GEMM_TN;
+    }
+
     public boolean isLoss() {
         return this == LOSS_SOFTMAX_CROSS_ENTROPY || this == LOSS_MSE || this == LOSS_BCE_WITH_LOGITS;
     }

@@ -187,10 +187,8 @@ public final class Executor {
         for (int s = laneFrom; s < laneTo; s++) {
             if (plan.lane(s) != lane) continue;
             Step st = steps[s];
-            if (st.kind() == StepKind.DENSE || st.kind() == StepKind.GEMM_NT || st.kind() == StepKind.GEMM_TN) {
-                int m = st.kind() == StepKind.GEMM_TN ? st.inner() : laneRows;
-                int k = st.kind() == StepKind.GEMM_TN ? laneRows : st.inner();
-                if (Gemm.worthSplitting(m, st.cols(), k, lps)) gemmPart(st, laneRows, workspaces[part], lp, lps);
+            if (st.kind().isGemm()) {
+                if (worthSplitting(st, laneRows, lps)) gemmPart(st, laneRows, workspaces[part], lp, lps);
                 else if (lp == 0) gemmPart(st, laneRows, workspaces[part], 0, 1);
             } else if (lp == 0) {
                 run(st, laneRows);
@@ -234,9 +232,7 @@ public final class Executor {
 
     // a GEMM step, split over the worker pool when it is large enough
     private void gemm(Step st, int rows) {
-        int m = st.kind() == StepKind.GEMM_TN ? st.inner() : rows;
-        int k = st.kind() == StepKind.GEMM_TN ? rows : st.inner();
-        if (!Gemm.worthSplitting(m, st.cols(), k, threads)) {
+        if (!worthSplitting(st, rows, threads)) {
             gemmPart(st, rows, workspaces[0], 0, 1);
             return;
         }
@@ -244,6 +240,12 @@ public final class Executor {
         gemmRows = rows;
         WorkerPool.common().run(gemmTask, threads);
         gemmStep = null;
+    }
+
+    // Gemm.worthSplitting for a GEMM step on rows rows: C is inner x cols for dW = xᵀ dy (k = rows), else rows x cols
+    private static boolean worthSplitting(Step st, int rows, int parts) {
+        boolean tn = st.kind() == StepKind.GEMM_TN;
+        return Gemm.worthSplitting(tn ? st.inner() : rows, st.cols(), tn ? rows : st.inner(), parts);
     }
 
     private void gemmPart(int part, int parts) { gemmPart(gemmStep, gemmRows, workspaces[part], part, parts); }
