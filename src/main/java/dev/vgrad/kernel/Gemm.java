@@ -148,7 +148,8 @@ public final class Gemm {
         boolean narrow = narrow(n);
         boolean shortK = shortK(form, n, k, accumulate);
         boolean direct = !narrow && direct(form, m, shortK);
-        int mrb = !narrow ? MR : form == TN ? L : GemmNarrow.DOT_ROWS, nrb = narrow ? NARROW : NR;
+        boolean vectorRows = narrow && n == L && form == NN;
+        int mrb = !narrow ? MR : vectorRows ? GemmNarrow.VECTOR_ROWS : form == TN ? L : GemmNarrow.DOT_ROWS, nrb = narrow ? NARROW : NR;
         // this part's rows [i0, i1) and columns [j0, j1), in whole register blocks
         int i0 = 0, i1 = m, j0 = 0, j1 = n;
         if (parts > 1) {
@@ -176,7 +177,10 @@ public final class Gemm {
             return;
         }
         if (narrow) {
-            if (form == TN) {
+            if (vectorRows) {
+                // A·B with C one vector wide (16 classes with 16 lanes): a vector of C per row, nothing packed, no lane sums
+                GemmNarrow.rowVectors(k, a, aOff, b, bOff, c, cOff, accumulate, i0, i1);
+            } else if (form == TN) {
                 // narrow C = Aᵀ·B: Cᵀ = Bᵀ·A by outer products of A's rows (A in place; B in place for 10-column blocks
                 // with 16 lanes, else five columns of B packed at a time)
                 GemmNarrow.outer(m, n, k, a, aOff, b, bOff, c, cOff, accumulate, i0, i1, ws.packB, ws.tile);

@@ -44,6 +44,10 @@ final class GemmNarrow {
     static final boolean DOTS = L == 16 || L == 8;
     /** Rows of a {@link #dots} block: threads split C's rows in multiples of it. */
     static final int DOT_ROWS = 4;
+    /** Rows of a {@link #rowVectors} block: threads split C's rows in multiples of it. */
+    static final int VECTOR_ROWS = 8;
+    /** A vector of zeros: the starting values of {@link #rowVectors} without beta (loaded, not a merged constant). */
+    private static final float[] ZEROS = new float[L];
     /** Columns of a {@link #dots} block (10 classes: two blocks). */
     static final int DOT_COLS = 5;
     /** {@link #reduce4} leaves the sum of its accumulator r in lane LAST4[r] of the vector at tile[SUMS4]. */
@@ -246,14 +250,23 @@ final class GemmNarrow {
                       int i0, int i1, float[] bq, float[] tile) {
         for (int j = 0; j < n; ) {
             int i = i0;
+            if (L == 16 && n == 16) {
+                // 16 classes: two blocks of 8 columns x 2 vectors of rows, B's rows one vector apart (a constant stride:
+                // C2 hoists the range checks of the broadcasts), where 10 + a clamped 10 computed 20 columns for 16
+                for (; i + 2 * L <= i1; i += 2 * L) outer8x2(k, m, a, aOff + i, b, bOff, c, cOff, i, j, beta, tile);
+                outerTail(m, n, k, a, aOff, b, bOff, c, cOff, beta, i, i1, j, j + 8, true, bq, tile);
+                outerTail(m, n, k, a, aOff, b, bOff, c, cOff, beta, i, i1, j + 5, j + 8, true, bq, tile);
+                j += 8;
+                continue;
+            }
             if (L >= 16 && n - j > 5) {
                 // A read once for 10 columns, not twice for 2 x 5, and no packing of B: the output layer's dW
                 // (256 x 10, k = 128) 76.5 -> 92.5 GFLOPS through Gemm.run, paired against OpenBLAS (0.85 -> 1.02-1.07)
                 int cols = Math.min(10, n - j);
                 for (; i + 2 * L <= i1; i += 2 * L) outer10x2(k, m, a, aOff + i, b, bOff, c, cOff, i, n, j, cols, beta, tile);
                 // the rows left (fewer than 2L) by the 1-vector blocks below, five columns at a time
-                outerTail(m, n, k, a, aOff, b, bOff, c, cOff, beta, i, i1, j, true, bq, tile);
-                outerTail(m, n, k, a, aOff, b, bOff, c, cOff, beta, i, i1, j + 5, true, bq, tile);
+                outerTail(m, n, k, a, aOff, b, bOff, c, cOff, beta, i, i1, j, n, true, bq, tile);
+                outerTail(m, n, k, a, aOff, b, bOff, c, cOff, beta, i, i1, j + 5, n, true, bq, tile);
                 j += 10;
                 continue;
             }
@@ -264,7 +277,7 @@ final class GemmNarrow {
             } else {
                 for (; i + 2 * L <= i1; i += 2 * L) outer5x2(k, m, a, aOff + i, bq, c, cOff, i, n, j, cols, beta, tile);
             }
-            outerTail(m, n, k, a, aOff, b, bOff, c, cOff, beta, i, i1, j, false, bq, tile);
+            outerTail(m, n, k, a, aOff, b, bOff, c, cOff, beta, i, i1, j, n, false, bq, tile);
             j += 5;
         }
     }
@@ -278,13 +291,13 @@ final class GemmNarrow {
         }
     }
 
-    // rows [i, i1) of columns j .. j + 4 (those past n skipped), one vector of rows at a time, the last one masked;
-    // bq holds those columns already unless {@code pack}
+    // rows [i, i1) of columns j .. j + 4 below jEnd (<= n), one vector of rows at a time, the last one masked; bq holds
+    // those columns already unless {@code pack}
     private static void outerTail(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean beta,
-                                  int i, int i1, int j, boolean pack, float[] bq, float[] tile) {
-        if (j >= n || i >= i1) return;
+                                  int i, int i1, int j, int jEnd, boolean pack, float[] bq, float[] tile) {
+        if (j >= jEnd || i >= i1) return;
         if (pack) packFive(n, k, b, bOff, j, bq);
-        int cols = Math.min(5, n - j);
+        int cols = Math.min(5, jEnd - j);
         for (; i < i1; i += L) outer5x1(k, m, a, aOff + i, Math.min(L, i1 - i), bq, c, cOff, i, n, j, cols, beta, tile);
     }
 
@@ -338,6 +351,47 @@ final class GemmNarrow {
         c60.intoArray(tile, 6 * tw); c61.intoArray(tile, 6 * tw + L); c70.intoArray(tile, 7 * tw); c71.intoArray(tile, 7 * tw + L);
         c80.intoArray(tile, 8 * tw); c81.intoArray(tile, 8 * tw + L); c90.intoArray(tile, 9 * tw); c91.intoArray(tile, 9 * tw + L);
         storeTransposed(tile, tw, 2 * L, c, cOff, i, n, j, cols);
+    }
+
+    // C[i + l, j + q] (+)= sum_p A[p, i + l] B[p, j + q] for l < 2L, q < 8, B (k x 16, n = L = 16) read in place: 16
+    // accumulators, 8 broadcasts and 2 loads of A per 16 fma (tn:256:16:128 80 -> 102 GFLOPS, one JVM, alternating)
+    private static void outer8x2(int k, int m, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int i, int j,
+                                 boolean beta, float[] tile) {
+        int tw = 2 * L;
+        startTransposed(beta, c, cOff, i, 2 * L, tw, L, j, 8, tile);
+        FloatVector c00 = FloatVector.fromArray(S, tile, 0), c01 = FloatVector.fromArray(S, tile, L);
+        FloatVector c10 = FloatVector.fromArray(S, tile, tw), c11 = FloatVector.fromArray(S, tile, tw + L);
+        FloatVector c20 = FloatVector.fromArray(S, tile, 2 * tw), c21 = FloatVector.fromArray(S, tile, 2 * tw + L);
+        FloatVector c30 = FloatVector.fromArray(S, tile, 3 * tw), c31 = FloatVector.fromArray(S, tile, 3 * tw + L);
+        FloatVector c40 = FloatVector.fromArray(S, tile, 4 * tw), c41 = FloatVector.fromArray(S, tile, 4 * tw + L);
+        FloatVector c50 = FloatVector.fromArray(S, tile, 5 * tw), c51 = FloatVector.fromArray(S, tile, 5 * tw + L);
+        FloatVector c60 = FloatVector.fromArray(S, tile, 6 * tw), c61 = FloatVector.fromArray(S, tile, 6 * tw + L);
+        FloatVector c70 = FloatVector.fromArray(S, tile, 7 * tw), c71 = FloatVector.fromArray(S, tile, 7 * tw + L);
+        for (int p = 0; p < k; p++) {
+            int ap = aOff + p * m, bp = bOff + p * L + j;
+            FloatVector x0 = FloatVector.fromArray(S, a, ap), x1 = FloatVector.fromArray(S, a, ap + L);
+            FloatVector y = FloatVector.broadcast(S, b[bp]);
+            c00 = x0.fma(y, c00); c01 = x1.fma(y, c01);
+            y = FloatVector.broadcast(S, b[bp + 1]);
+            c10 = x0.fma(y, c10); c11 = x1.fma(y, c11);
+            y = FloatVector.broadcast(S, b[bp + 2]);
+            c20 = x0.fma(y, c20); c21 = x1.fma(y, c21);
+            y = FloatVector.broadcast(S, b[bp + 3]);
+            c30 = x0.fma(y, c30); c31 = x1.fma(y, c31);
+            y = FloatVector.broadcast(S, b[bp + 4]);
+            c40 = x0.fma(y, c40); c41 = x1.fma(y, c41);
+            y = FloatVector.broadcast(S, b[bp + 5]);
+            c50 = x0.fma(y, c50); c51 = x1.fma(y, c51);
+            y = FloatVector.broadcast(S, b[bp + 6]);
+            c60 = x0.fma(y, c60); c61 = x1.fma(y, c61);
+            y = FloatVector.broadcast(S, b[bp + 7]);
+            c70 = x0.fma(y, c70); c71 = x1.fma(y, c71);
+        }
+        c00.intoArray(tile, 0); c01.intoArray(tile, L); c10.intoArray(tile, tw); c11.intoArray(tile, tw + L);
+        c20.intoArray(tile, 2 * tw); c21.intoArray(tile, 2 * tw + L); c30.intoArray(tile, 3 * tw); c31.intoArray(tile, 3 * tw + L);
+        c40.intoArray(tile, 4 * tw); c41.intoArray(tile, 4 * tw + L); c50.intoArray(tile, 5 * tw); c51.intoArray(tile, 5 * tw + L);
+        c60.intoArray(tile, 6 * tw); c61.intoArray(tile, 6 * tw + L); c70.intoArray(tile, 7 * tw); c71.intoArray(tile, 7 * tw + L);
+        storeTransposed(tile, tw, 2 * L, c, cOff, i, L, j, 8);
     }
 
     // C[i + l, j + q] (+)= sum_p A[p, i + l] B[p, j + q] for l < 4L, q < cols (B's columns j .. j + 4 packed in bq)
@@ -479,6 +533,20 @@ final class GemmNarrow {
             }
             return;
         }
+        if (cols == 8) {
+            for (int l = 0; l < rows; l++) {
+                int ci = cOff + (i + l) * n + j;
+                c[ci] = tile[l];
+                c[ci + 1] = tile[tw + l];
+                c[ci + 2] = tile[2 * tw + l];
+                c[ci + 3] = tile[3 * tw + l];
+                c[ci + 4] = tile[4 * tw + l];
+                c[ci + 5] = tile[5 * tw + l];
+                c[ci + 6] = tile[6 * tw + l];
+                c[ci + 7] = tile[7 * tw + l];
+            }
+            return;
+        }
         if (cols == 5) {
             for (int l = 0; l < rows; l++) {
                 int ci = cOff + (i + l) * n + j;
@@ -494,6 +562,65 @@ final class GemmNarrow {
             int ci = cOff + (i + l) * n + j;
             for (int q = 0; q < cols; q++) c[ci + q] = tile[q * tw + l];
         }
+    }
+
+    /**
+     * C[i, :] (+)= sum_p A[i, p] B[p, :] for i in [i0, i1) when C is exactly one vector wide (n = L: 16 classes with
+     * 16 lanes): one vector of C per row, 8 rows at a time ({@link #rows8x1}), A (m x k), B (k x L) and C row-major
+     * and read and written in place: no packing and no lane sums. A last 1 or 2 rows go one row at a time, a
+     * latency-bound chain each, not through the 8-row block's repeated rows (a served row of batch 1). Every element
+     * is one fma chain over p from 0 or from C, so a row's bits depend neither on m nor on the block computing it.
+     * Against the dot products of 4 x 5 blocks (16 columns: 20 computed, each with a lane-sum tree): 52 -> 76
+     * GFLOPS on 128x256·256x16 in JMH. One broadcast of A per fma bounds it: OpenBLAS, whose fma takes its
+     * broadcast operand from memory, ran at 112.
+     */
+    static void rowVectors(int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean beta, int i0, int i1) {
+        int i = i0;
+        for (; i1 - i > 2; i += VECTOR_ROWS) {
+            rows8x1(k, a, aOff + i * k, Math.min(VECTOR_ROWS, i1 - i), b, bOff, beta, c, cOff + i * L);
+        }
+        for (; i < i1; i++) {
+            int ar = aOff + i * k, ci = cOff + i * L;
+            FloatVector acc = FloatVector.fromArray(S, beta ? c : ZEROS, beta ? ci : 0);
+            for (int p = 0; p < k; p++) acc = FloatVector.broadcast(S, a[ar + p]).fma(FloatVector.fromArray(S, b, bOff + p * L), acc);
+            acc.intoArray(c, ci);
+        }
+    }
+
+    /**
+     * C[r, :] (+)= sum_p A[r, p] B[p, :] for r < mr <= 8, C one vector wide ({@link #rowVectors}), A's rows k apart:
+     * per step of k one load of B's row and 8 broadcasts of A, 8 fma; rows past mr repeat the last one and are not
+     * stored. The indices are p plus loop invariants, so C2 hoists every range check.
+     */
+    private static void rows8x1(int k, float[] a, int a0, int mr, float[] b, int bOff, boolean beta, float[] c, int ci) {
+        int r1 = Math.min(1, mr - 1), r2 = Math.min(2, mr - 1), r3 = Math.min(3, mr - 1), r4 = Math.min(4, mr - 1);
+        int r5 = Math.min(5, mr - 1), r6 = Math.min(6, mr - 1), r7 = Math.min(7, mr - 1);
+        float[] st = beta ? c : ZEROS;
+        int s0 = beta ? ci : 0, sr = beta ? L : 0;
+        FloatVector c0 = FloatVector.fromArray(S, st, s0), c1 = FloatVector.fromArray(S, st, s0 + r1 * sr);
+        FloatVector c2 = FloatVector.fromArray(S, st, s0 + r2 * sr), c3 = FloatVector.fromArray(S, st, s0 + r3 * sr);
+        FloatVector c4 = FloatVector.fromArray(S, st, s0 + r4 * sr), c5 = FloatVector.fromArray(S, st, s0 + r5 * sr);
+        FloatVector c6 = FloatVector.fromArray(S, st, s0 + r6 * sr), c7 = FloatVector.fromArray(S, st, s0 + r7 * sr);
+        int a1 = a0 + r1 * k, a2 = a0 + r2 * k, a3 = a0 + r3 * k, a4 = a0 + r4 * k, a5 = a0 + r5 * k, a6 = a0 + r6 * k, a7 = a0 + r7 * k;
+        for (int p = 0; p < k; p++) {
+            FloatVector y = FloatVector.fromArray(S, b, bOff + p * L);
+            c0 = FloatVector.broadcast(S, a[a0 + p]).fma(y, c0);
+            c1 = FloatVector.broadcast(S, a[a1 + p]).fma(y, c1);
+            c2 = FloatVector.broadcast(S, a[a2 + p]).fma(y, c2);
+            c3 = FloatVector.broadcast(S, a[a3 + p]).fma(y, c3);
+            c4 = FloatVector.broadcast(S, a[a4 + p]).fma(y, c4);
+            c5 = FloatVector.broadcast(S, a[a5 + p]).fma(y, c5);
+            c6 = FloatVector.broadcast(S, a[a6 + p]).fma(y, c6);
+            c7 = FloatVector.broadcast(S, a[a7 + p]).fma(y, c7);
+        }
+        c0.intoArray(c, ci);
+        if (mr > 1) c1.intoArray(c, ci + L);
+        if (mr > 2) c2.intoArray(c, ci + 2 * L);
+        if (mr > 3) c3.intoArray(c, ci + 3 * L);
+        if (mr > 4) c4.intoArray(c, ci + 4 * L);
+        if (mr > 5) c5.intoArray(c, ci + 5 * L);
+        if (mr > 6) c6.intoArray(c, ci + 6 * L);
+        if (mr > 7) c7.intoArray(c, ci + 7 * L);
     }
 
     /**

@@ -134,12 +134,28 @@ class GemmTest {
                 assertEquals(k * (j + 1), ct[i * n + j], "nt C[" + i + "," + j + "]");
             }
         }
+        // nn with C one vector wide (16 classes with 16 lanes: a vector of C per row), A[i, p] = i + 1, B[p, j] = j + 1,
+        // C starting at 3 (beta = 1): C[i, j] = 3 + k (i + 1)(j + 1), for 1-2 rows (one row at a time), 3-8 (one
+        // 8-row block with repeated rows) and 9-19 (8-row blocks and a tail)
+        for (int rows = 1; rows <= 19; rows++) {
+            float[] av = new float[rows * k], bv = new float[k * L], cv = new float[rows * L];
+            for (int i = 0; i < rows; i++) java.util.Arrays.fill(av, i * k, i * k + k, i + 1);
+            for (int p = 0; p < k; p++) for (int j = 0; j < L; j++) bv[p * L + j] = j + 1;
+            java.util.Arrays.fill(cv, 3f);
+            Gemm.nn(rows, L, k, av, 0, bv, 0, cv, 0, true);
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < L; j++) {
+                    assertEquals(3 + k * (i + 1) * (j + 1), cv[i * L + j], "nn n=L rows=" + rows + " C[" + i + "," + j + "]");
+                }
+            }
+        }
         // tn, narrow C (Aᵀ·B by outer products): A (k x mm) of ones, B[p, j] = p + j: C[i, j] = sum_p (p + j) =
         // k(k-1)/2 + k j, plus the C it started from. mm = 4 vectors + 3 rows: one 4-vector (or two 2-vector) block, a
         // full and a masked tail; n = 3 (5-column blocks), 6, 9, 10 (one 10-column block with 16 lanes, 6 and 9 with
-        // clamped columns), 13 (10 + a 5-column block of 3), 16 (10 + a clamped 10-column block of 6)
+        // clamped columns), 13 (10 + a 5-column block of 3), 16 (two 8-column blocks with 16 lanes: their row tails must
+        // not add the next block's columns twice into the C they start from), 8 (a 10-column block of 8 with 16 lanes)
         int mm = 4 * L + L + 3;
-        for (int nn : new int[] {3, 6, 9, 10, 13, 16}) {
+        for (int nn : new int[] {3, 6, 8, 9, 10, 13, 16}) {
             float[] onesT = new float[k * mm], bp = new float[k * nn], c2 = new float[mm * nn];
             java.util.Arrays.fill(onesT, 1f);
             java.util.Arrays.fill(c2, 2f);
@@ -189,7 +205,8 @@ class GemmTest {
         int kc = GemmBlocking.KC, mc = GemmBlocking.MC;
         int[][] shapes = {{17, 2 * GemmBlocking.NR + 3, kc + 1}, {mc + 7, 19, 2 * kc + 3}, {13, 50, kc - 1},
                 {128, 10, 256}, {128, 256, 10}, {1, 300, 91}, {16, 33, 129}, {3, 10, 784},
-                {7, GemmBlocking.NC + GemmBlocking.NR + 1, 3}}; // the last: a short k too wide for the short-k path
+                {7, GemmBlocking.NC + GemmBlocking.NR + 1, 3}, // a short k too wide for the short-k path
+                {37, L, 70}, {2, L, 300}}; // C one vector wide: 8-row blocks and a 5-row tail, two single rows
         for (Form f : FORMS) {
             for (int[] s : shapes) {
                 for (boolean acc : new boolean[] {false, true}) {
@@ -202,7 +219,8 @@ class GemmTest {
     @Test
     void resultsAreBitwiseIdenticalForOneTwoAndThreeParts() {
         SplittableRandom r = new SplittableRandom(3);
-        int[][] shapes = {{64, 200, 150}, {128, 10, 40}, {7, 301, 65}, {97, 17, 13}, {13, 3 * GemmBlocking.NR + 5, 10}};
+        int[][] shapes = {{64, 200, 150}, {128, 10, 40}, {7, 301, 65}, {97, 17, 13}, {13, 3 * GemmBlocking.NR + 5, 10},
+                {45, L, 33}};
         // a bias + leaky-ReLU epilogue: exact operations only (a transcendental activation may differ in the
         // last ulp between interpreted and C2-compiled vector code, which is not a property of the split)
         for (Form f : FORMS) {

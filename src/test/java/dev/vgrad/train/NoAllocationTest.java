@@ -54,12 +54,23 @@ class NoAllocationTest {
         assertNoAllocation(t, 32, 64, 10);
     }
 
-    // x (batch x features) -> relu(fc1) -> relu(fc2) -> 10 classes, SGD
-    private static Trainer mlp(int batch, int features, int hidden, long seed) {
+    @Test
+    void anOutputLayerOneVectorWideAllocatesNothing() {
+        // as many classes as lanes (16 here): the output layer's forward and dW take a vector of C per row; 18 rows
+        // are two 8-row blocks and 2 single rows, the partial batch of 11 a block and a 3-row block
+        Trainer t = mlp(18, 40, 48, dev.vgrad.kernel.Simd.LANES, 8);
+        t.setThreads(1);
+        assertNoAllocation(t, 18, 40, dev.vgrad.kernel.Simd.LANES);
+    }
+
+    private static Trainer mlp(int batch, int features, int hidden, long seed) { return mlp(batch, features, hidden, 10, seed); }
+
+    // x (batch x features) -> relu(fc1) -> relu(fc2) -> classes, SGD
+    private static Trainer mlp(int batch, int features, int hidden, int classes, long seed) {
         GraphBuilder b = Graph.builder();
         Node h = b.relu(b.dense("fc1", b.input("x", batch, features), hidden));
         h = b.relu(b.dense("fc2", h, hidden));
-        b.softmaxCrossEntropy(b.dense("out", h, 10));
+        b.softmaxCrossEntropy(b.dense("out", h, classes));
         return new Trainer(b.build(), new Optimizer.Sgd(1e-3f), seed);
     }
 

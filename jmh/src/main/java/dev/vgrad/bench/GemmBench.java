@@ -54,7 +54,9 @@ public class GemmBench {
     @Param({"nn:128:128:128", "nn:256:256:256", "nn:512:512:512", "nn:1024:1024:1024", "nn:2048:2048:2048",
             // MLP 784-256-256-10, batch 128: fc1 forward and dW; fc2 forward, dx, dW; out forward, dx, dW
             "nn:128:256:784", "tn:784:256:128", "nn:128:256:256", "nt:128:256:256", "tn:256:256:128",
-            "nn:128:10:256", "nt:128:256:10", "tn:256:10:128"})
+            "nn:128:10:256", "nt:128:256:10", "tn:256:10:128",
+            // the same output layer with 16 classes (one vector per row of C with 16 lanes): forward and dW
+            "nn:128:16:256", "tn:256:16:128"})
     public String shape;
 
     @Param({"1", "2"})
