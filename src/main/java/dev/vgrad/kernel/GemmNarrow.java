@@ -29,6 +29,9 @@ import jdk.incubator.vector.VectorSpecies;
  *       contiguous along C's rows, so each step of k is an outer product of vectors of A's row p with broadcast
  *       elements of B's row p: 2 vectors x 10 columns of B read in place with 16 lanes, else 4 vectors (2 with
  *       fewer than 16 lanes) x 5 columns of B packed first (k x 5); the block is stored transposed.</li>
+ *   <li>{@link #rowVectors}: C = A·B with C exactly one vector wide (16 classes with 16 lanes): a vector of C per
+ *       row, 8 rows at a time, a broadcast of A per fma against B's row; nothing packed, no lane sums. Aᵀ·B of that
+ *       width takes {@link #outer}'s two 8-column blocks.</li>
  *   <li>{@link #shortK}: C = A·B with B packed (k x n, row-major) and k short: 6 x 2-vector blocks whose
  *       accumulators start at 0 and are stored straight into C, without the tile of a K-blocked kernel.</li>
  * </ul>
@@ -241,10 +244,11 @@ final class GemmNarrow {
 
     /**
      * C[i, j] (+)= sum_p A[p, i] B[p, j] for i in [i0, i1), j < n: A (k x m) and B (k x n) row-major, A read
-     * in place. Cᵀ by blocks of columns of C x vectors of rows: with 16 lanes, 10 columns (more than 5 left) x 2
-     * vectors read B in place ({@link #outer10x2}); otherwise 5 columns of B are packed into {@code bq} (k x 5
-     * floats) for blocks of 5 columns x 4 vectors of rows, 2 with fewer than 16 lanes, and a tail of 1-vector
-     * blocks (the last one masked). Columns past n repeat the last one and are not stored.
+     * in place. Cᵀ by blocks of columns of C x vectors of rows: with 16 lanes, 16 columns as two blocks of 8 x 2
+     * vectors ({@link #outer8x2}), else 10 columns (more than 5 left) x 2 vectors ({@link #outer10x2}), both reading
+     * B in place; otherwise 5 columns of B are packed into {@code bq} (k x 5 floats) for blocks of 5 columns x 4
+     * vectors of rows, 2 with fewer than 16 lanes, and a tail of 1-vector blocks (the last one masked). Columns
+     * past n repeat the last one and are not stored.
      */
     static void outer(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean beta,
                       int i0, int i1, float[] bq, float[] tile) {
