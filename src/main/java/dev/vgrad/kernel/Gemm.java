@@ -54,6 +54,15 @@ public final class Gemm {
         return n <= NARROW;
     }
 
+    /**
+     * Whether A·B with a C of n columns runs as dot products with Bᵀ's rows, packing Bᵀ per call, exactly as A·Bᵀ
+     * runs with Bᵀ given: then {@code nt} on a transposed copy of B gives {@code nn}'s bits without the per-call
+     * transpose (a server keeps such a copy of an output layer's weights). True for narrow C but one vector wide.
+     */
+    public static boolean narrowDotProducts(int n) {
+        return narrow(n) && n != L;
+    }
+
     /** C[m,n] (+)= A[m,k] · B[k,n] */
     public static void nn(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate) {
         gemm(NN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, null, local(m, n, k), 0, 1);

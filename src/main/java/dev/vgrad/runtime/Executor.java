@@ -196,6 +196,9 @@ public final class Executor {
         }
     }
 
+    /** The calling thread's packing workspace (part 0's), sized for the plan's largest GEMM. */
+    public GemmWorkspace workspace() { return workspaces[0]; }
+
     /** Runs one step on {@code rows} rows; returns the loss for a loss step, 0 otherwise. */
     public double run(Step st, int rows) {
         int c = st.cols(), k = st.inner();

@@ -13,6 +13,7 @@ import dev.vgrad.graph.Node;
 import dev.vgrad.graph.Op;
 import dev.vgrad.kernel.Finite;
 import dev.vgrad.kernel.Gemm;
+import dev.vgrad.kernel.GemmEpilogue;
 import dev.vgrad.kernel.Gemv;
 import dev.vgrad.kernel.Gemv16;
 import dev.vgrad.kernel.Simd;
@@ -79,6 +80,13 @@ public final class Predictor implements AutoCloseable {
     private record Dense(int n, int k, float[] w, int[] w16, float[] b, dev.vgrad.graph.Activation act, float alpha,
                          int xOff, int yOff) {}
 
+    /**
+     * A narrow float32 dense step (an output layer, {@link Gemm#narrowDotProducts}): y = act(x W + b) through
+     * {@code Gemm.nt} on Wᵀ, copied once here, so a call skips the transpose of W that {@code Gemm.nn} does per
+     * call; the same dot products and epilogue, so the same bits as the training plan's step.
+     */
+    private record Narrow(int n, int k, float[] wt, GemmEpilogue ep, int xOff, int yOff) {}
+
     /** A caller's private scratch: the arena and an executor for the non-dense steps. */
     private static final class Workspace {
         final float[] arena;
@@ -100,6 +108,7 @@ public final class Predictor implements AutoCloseable {
     private final float[] params;
     private final Step[] steps;
     private final Dense[] dense;
+    private final Narrow[] narrow;
     private final Slot input;
     private final Slot output;
     private final int features;
@@ -114,7 +123,11 @@ public final class Predictor implements AutoCloseable {
         this.params = params;
         this.steps = plan.steps().toArray(new Step[0]);
         this.dense = new Dense[steps.length];
-        for (int s = 0; s < steps.length; s++) dense[s] = pack(steps[s]);
+        this.narrow = new Narrow[steps.length];
+        for (int s = 0; s < steps.length; s++) {
+            dense[s] = pack(steps[s]);
+            if (dense[s] == null) narrow[s] = transposed(steps[s]);
+        }
         Slot in = null;
         for (Slot s : plan.inputs().values()) {
             if (s.node().op() != Op.INPUT) continue;
@@ -230,6 +243,24 @@ public final class Predictor implements AutoCloseable {
         return new Dense(n, k, packed, null, bias, st.activation(), st.alpha(), x.offset(), y.offset());
     }
 
+    /** Wᵀ of a narrow float32 DENSE step for {@link Narrow}; null for every other step. */
+    private Narrow transposed(Step st) {
+        if (st.kind() != StepKind.DENSE || options.bf16Weights()) return null;
+        Operand x = st.operand(0), w = st.operand(1), b = st.operand(2), y = st.operand(3);
+        if (w.space() != Space.PARAMS || (b != null && b.space() != Space.PARAMS) || x.space() != Space.ARENA
+                || y.space() != Space.ARENA || st.operand(4) != null || !Gemm.narrowDotProducts(st.cols())) {
+            return null;
+        }
+        int k = st.inner(), n = st.cols();
+        float[] wt = new float[n * k];
+        for (int p = 0; p < k; p++) {
+            for (int j = 0; j < n; j++) wt[j * k + p] = params[w.offset() + p * n + j];
+        }
+        // the epilogue the executor builds for this step: bias from the same copy of the parameters
+        GemmEpilogue ep = new GemmEpilogue(b == null ? null : params, b == null ? 0 : b.offset(), st.activation(), st.alpha(), null, 0);
+        return new Narrow(n, k, wt, ep, x.offset(), y.offset());
+    }
+
     // ---- what it serves ----
 
     /** Floats per input row. */
@@ -245,10 +276,14 @@ public final class Predictor implements AutoCloseable {
 
     public Options options() { return options; }
 
-    /** Bytes of the weights packed for the dense kernels (padded, as stored); narrow float32 output layers are read from the plan's layout. */
+    /**
+     * Bytes of the weights packed for the dense kernels (padded, as stored) and of narrow float32 output layers'
+     * transposed copies; a float32 output layer one vector wide is read from the plan's layout.
+     */
     public long weightBytes() {
         long n = 0;
         for (Dense d : dense) if (d != null) n += 4L * (d.w != null ? d.w.length : d.w16.length) + 4L * d.b.length;
+        for (Narrow q : narrow) if (q != null) n += 4L * q.wt.length;
         return n;
     }
 
@@ -354,7 +389,9 @@ public final class Predictor implements AutoCloseable {
         float[] a = ws.arena;
         for (int s = 0; s < steps.length; s++) {
             Dense d = dense[s];
-            if (d == null) {
+            if (narrow[s] != null) {
+                runNarrow(ws, narrow[s], rows);
+            } else if (d == null) {
                 ws.executor.run(steps[s], rows);
             } else if (d.w != null && rows == 1 && options.skipZeros()) {
                 // one row: read only the rows of W whose input is nonzero, when that skips at least 1/8 of them
@@ -380,11 +417,21 @@ public final class Predictor implements AutoCloseable {
         }
     }
 
+    // a narrow output layer: Gemm.nt on Wᵀ with the step's epilogue, in the executor's own workspace (one caller)
+    private static void runNarrow(Workspace ws, Narrow q, int rows) {
+        float[] a = ws.arena;
+        Gemm.nt(rows, q.n, q.k, a, q.xOff, q.wt, 0, a, q.yOff, false, q.ep, ws.executor.workspace(), 0, 1);
+    }
+
     /** One row with the split helper: each dense layer's panels halved between this thread and the helper. */
     private void runSplit(Workspace ws) {
         float[] a = ws.arena;
         for (int s = 0; s < steps.length; s++) {
             Dense d = dense[s];
+            if (narrow[s] != null) {
+                runNarrow(ws, narrow[s], 1);
+                continue;
+            }
             if (d == null) {
                 ws.executor.run(steps[s], 1);
                 continue;

@@ -438,10 +438,11 @@ class PredictorTest {
         Predictor f32 = trainer.predictor();
         Predictor b16 = trainer.predictor(Predictor.Options.defaults().withBf16Weights(true));
         // float32: the 64 x 96 layer packed; the 10-wide output layer too where it is not narrow for Gemm (4
-        // lanes), else it runs the training kernels on the plan's weights. bf16: 64 x 96 and 96 x 10 (10 padded
-        // to whole vectors: 16 at 8 or 16 lanes) weights in half the bytes, float32 biases
+        // lanes), else it runs the training kernels on a transposed copy of its weights (96 x 10) and the plan's
+        // bias. bf16: 64 x 96 and 96 x 10 (10 padded to whole vectors: 16 at 8 or 16 lanes) weights in half the
+        // bytes, float32 biases
         int out = Gemv.roundUp(10);
-        long f32Out = Gemm.narrow(10) ? 0 : 4L * (96 * out + out);
+        long f32Out = Gemm.narrowDotProducts(10) ? 4L * 96 * 10 : Gemm.narrow(10) ? 0 : 4L * (96 * out + out);
         assertEquals(4L * (64 * 96 + 96) + f32Out, f32.weightBytes());
         assertEquals(2L * (64 * 96 + 96 * out) + 4L * (96 + out), b16.weightBytes());
         float[] a = new float[10], b = new float[10];
