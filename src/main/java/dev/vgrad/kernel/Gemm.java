@@ -40,7 +40,8 @@ public final class Gemm {
     private static final ThreadLocal<GemmWorkspace[]> LOCAL = ThreadLocal.withInitial(() -> new GemmWorkspace[1]);
 
     /**
-     * The widest C that takes {@link GemmNarrow}'s dot and outer products instead of the blocked path: one
+     * The widest C that takes {@link GemmNarrow}'s paths (dot and outer products, a vector of C per row when exactly
+     * one vector wide) instead of the blocked path: one
      * vector, and 16 columns where the dot products' lane-sum trees exist at fewer lanes (with 8 lanes a 10-class
      * output layer's forward took 45 us in the blocked path's edge blocks, 14 us as dot products).
      */
@@ -275,10 +276,16 @@ public final class Gemm {
         }
     }
 
-    // small M: A and B read in place, whole k per block; only a ragged last column panel of B is packed
+    // small M: A and B read in place, whole k per block; only a ragged last column panel of B is packed. Blocks of 6
+    // rows; a last 1-3 rows in blocks of 3 rows x 4 vectors (2 panels) where whole, not a 6-row block's work
     private static void direct(int n, int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff,
                                float[] c, int cOff, boolean accumulate, GemmEpilogue ep, GemmWorkspace ws,
                                int i0, int i1, int j0, int j1) {
+        int tail = (i1 - i0) % GemmKernel.ROWS, iTail = i1 - tail;
+        int jWide = tail > 0 && tail <= 3 ? j0 + (j1 - j0) / (2 * NR) * (2 * NR) : j0;
+        for (int jr = j0; jr < jWide; jr += 2 * NR) {
+            GemmKernel.kernel3x4(k, a, aOff + iTail * aRs, aRs, aCs, tail, b, bOff + jr, n, accumulate, c, cOff + iTail * n + jr, n);
+        }
         for (int jr = j0; jr < j1; jr += NR) {
             int nr = Math.min(NR, j1 - jr);
             float[] bp = b;
@@ -289,7 +296,7 @@ public final class Gemm {
                 bo = 0;
                 brs = NR;
             }
-            for (int ir = i0; ir < i1; ir += GemmKernel.ROWS) {
+            for (int ir = i0; ir < (jr < jWide ? iTail : i1); ir += GemmKernel.ROWS) {
                 int mr = Math.min(GemmKernel.ROWS, i1 - ir);
                 GemmKernel.kernel6x2(k, a, aOff + ir * aRs, aRs, aCs, mr, bp, bo, brs, c, cOff, ir, jr, n, nr, accumulate, ws.tile);
             }

@@ -110,6 +110,45 @@ final class GemmKernel {
         writeBack(tile, NR, mr, nr, c, cOff, i0, j0, ldc);
     }
 
+    /**
+     * C[r, j] (+)= sum_p A[r, p] B[p, j] for r < mr <= 3, j < 4L (a 3 x 4-vector block), A and B read in place through
+     * strides, C stored straight (rows {@code ldc} apart from {@code ci}); rows past mr repeat the last one and are not
+     * stored. The small-M path's last 1-3 rows: 12 fma per 3 broadcasts and 4 loads, where the 6-row block
+     * computed 6 rows for them (a batch of 1 is a GEMV: 6 times the work). Each element one fma chain, as
+     * {@link #kernel6x2}.
+     */
+    static void kernel3x4(int k, float[] a, int aOff, int aRs, int aCs, int mr, float[] b, int bOff, int bRs, boolean beta,
+                          float[] c, int ci, int ldc) {
+        int r1 = Math.min(1, mr - 1), r2 = Math.min(2, mr - 1);
+        float[] st = beta ? c : ZEROS;
+        int s1 = beta ? ci + r1 * ldc : 0, s2 = beta ? ci + r2 * ldc : 0, s0 = beta ? ci : 0, sv = beta ? L : 0;
+        FloatVector c00 = FloatVector.fromArray(S, st, s0), c01 = FloatVector.fromArray(S, st, s0 + sv), c02 = FloatVector.fromArray(S, st, s0 + 2 * sv), c03 = FloatVector.fromArray(S, st, s0 + 3 * sv);
+        FloatVector c10 = FloatVector.fromArray(S, st, s1), c11 = FloatVector.fromArray(S, st, s1 + sv), c12 = FloatVector.fromArray(S, st, s1 + 2 * sv), c13 = FloatVector.fromArray(S, st, s1 + 3 * sv);
+        FloatVector c20 = FloatVector.fromArray(S, st, s2), c21 = FloatVector.fromArray(S, st, s2 + sv), c22 = FloatVector.fromArray(S, st, s2 + 2 * sv), c23 = FloatVector.fromArray(S, st, s2 + 3 * sv);
+        r1 *= aRs;
+        r2 *= aRs;
+        for (int p = 0; p < k; p++) {
+            int ap = aOff + p * aCs, bp = bOff + p * bRs;
+            FloatVector b0 = FloatVector.fromArray(S, b, bp), b1 = FloatVector.fromArray(S, b, bp + L);
+            FloatVector b2 = FloatVector.fromArray(S, b, bp + 2 * L), b3 = FloatVector.fromArray(S, b, bp + 3 * L);
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); c02 = b2.fma(x, c02); c03 = b3.fma(x, c03);
+            x = FloatVector.broadcast(S, a[ap + r1]);
+            c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); c12 = b2.fma(x, c12); c13 = b3.fma(x, c13);
+            x = FloatVector.broadcast(S, a[ap + r2]);
+            c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); c22 = b2.fma(x, c22); c23 = b3.fma(x, c23);
+        }
+        c00.intoArray(c, ci); c01.intoArray(c, ci + L); c02.intoArray(c, ci + 2 * L); c03.intoArray(c, ci + 3 * L);
+        if (mr > 1) {
+            int c1 = ci + ldc;
+            c10.intoArray(c, c1); c11.intoArray(c, c1 + L); c12.intoArray(c, c1 + 2 * L); c13.intoArray(c, c1 + 3 * L);
+        }
+        if (mr > 2) {
+            int c2 = ci + 2 * ldc;
+            c20.intoArray(c, c2); c21.intoArray(c, c2 + L); c22.intoArray(c, c2 + 2 * L); c23.intoArray(c, c2 + 3 * L);
+        }
+    }
+
     /** Two vectors of zeros: the starting values of the whole-block kernels without beta. */
     private static final float[] ZEROS = new float[2 * L];
 

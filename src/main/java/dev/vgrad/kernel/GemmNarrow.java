@@ -29,9 +29,9 @@ import jdk.incubator.vector.VectorSpecies;
  *       contiguous along C's rows, so each step of k is an outer product of vectors of A's row p with broadcast
  *       elements of B's row p: 2 vectors x 10 columns of B read in place with 16 lanes, else 4 vectors (2 with
  *       fewer than 16 lanes) x 5 columns of B packed first (k x 5); the block is stored transposed.</li>
- *   <li>{@link #rowVectors}: C = A·B with C exactly one vector wide (16 classes with 16 lanes): a vector of C per
- *       row, 8 rows at a time, a broadcast of A per fma against B's row; nothing packed, no lane sums. Aᵀ·B of that
- *       width takes {@link #outer}'s two 8-column blocks.</li>
+ *   <li>{@link #rowVectors}: C = A·B with C exactly one vector wide (16 classes with 16 lanes, 8 with 8): a vector
+ *       of C per row, 8 rows at a time, a broadcast of A per fma against B's row; nothing packed, no lane sums. Aᵀ·B
+ *       of that width takes {@link #outer}'s two 8-column blocks with 16 lanes, its packed 5-column blocks with 8.</li>
  *   <li>{@link #shortK}: C = A·B with B packed (k x n, row-major) and k short: 6 x 2-vector blocks whose
  *       accumulators start at 0 and are stored straight into C, without the tile of a K-blocked kernel.</li>
  * </ul>
@@ -248,7 +248,7 @@ final class GemmNarrow {
      * vectors ({@link #outer8x2}), else 10 columns (more than 5 left) x 2 vectors ({@link #outer10x2}), both reading
      * B in place; otherwise 5 columns of B are packed into {@code bq} (k x 5 floats) for blocks of 5 columns x 4
      * vectors of rows, 2 with fewer than 16 lanes, and a tail of 1-vector blocks (the last one masked). Columns
-     * past n repeat the last one and are not stored.
+     * past n (or past an 8-column block, in its tails) repeat the last one or are computed and not stored.
      */
     static void outer(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean beta,
                       int i0, int i1, float[] bq, float[] tile) {
@@ -358,7 +358,8 @@ final class GemmNarrow {
     }
 
     // C[i + l, j + q] (+)= sum_p A[p, i + l] B[p, j + q] for l < 2L, q < 8, B (k x 16, n = L = 16) read in place: 16
-    // accumulators, 8 broadcasts and 2 loads of A per 16 fma (tn:256:16:128 80 -> 102 GFLOPS, one JVM, alternating)
+    // accumulators, 8 broadcasts and 2 loads of A per 16 fma (tn:256:16:128 in JMH 59.4 -> 90.5 GFLOPS through Gemm,
+    // OpenBLAS 113.0 in the same run; 80 -> 102 for the kernel alone in a probe)
     private static void outer8x2(int k, int m, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int i, int j,
                                  boolean beta, float[] tile) {
         int tw = 2 * L;
@@ -516,8 +517,8 @@ final class GemmNarrow {
     }
 
     /**
-     * C[i + l, j + q] = tile[q*tw + l] for l < rows, q < cols: a block of Cᵀ stored into C. Ten and five columns (the
-     * blocks of an output layer with 10 classes) are written out, not looped over: with the loop this store cost
+     * C[i + l, j + q] = tile[q*tw + l] for l < rows, q < cols: a block of Cᵀ stored into C. Ten, eight and five
+     * columns (the blocks of output layers with 10 and 16 classes) are written out, not looped over: with the loop this store cost
      * about a sixth of the output layer's dW (20 % more GFLOPS without it, paired probe, 20 of 20 rounds).
      */
     private static void storeTransposed(float[] tile, int tw, int rows, float[] c, int cOff, int i, int n, int j, int cols) {
@@ -574,9 +575,9 @@ final class GemmNarrow {
      * and read and written in place: no packing and no lane sums. A last 1 or 2 rows go one row at a time, a
      * latency-bound chain each, not through the 8-row block's repeated rows (a served row of batch 1). Every element
      * is one fma chain over p from 0 or from C, so a row's bits depend neither on m nor on the block computing it.
-     * Against the dot products of 4 x 5 blocks (16 columns: 20 computed, each with a lane-sum tree): 52 -> 76
+     * Against the dot products of 4 x 5 blocks (16 columns: 20 computed, each with a lane-sum tree): 57.0 -> 78.2
      * GFLOPS on 128x256·256x16 in JMH. One broadcast of A per fma bounds it: OpenBLAS, whose fma takes its
-     * broadcast operand from memory, ran at 112.
+     * broadcast operand from memory, ran at 109.8 in the same run.
      */
     static void rowVectors(int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean beta, int i0, int i1) {
         int i = i0;
@@ -594,7 +595,8 @@ final class GemmNarrow {
     /**
      * C[r, :] (+)= sum_p A[r, p] B[p, :] for r < mr <= 8, C one vector wide ({@link #rowVectors}), A's rows k apart:
      * per step of k one load of B's row and 8 broadcasts of A, 8 fma; rows past mr repeat the last one and are not
-     * stored. The indices are p plus loop invariants, so C2 hoists every range check.
+     * stored. A's indices are p plus loop invariants and B's p·L plus one (L a constant), so C2 hoists every range
+     * check.
      */
     private static void rows8x1(int k, float[] a, int a0, int mr, float[] b, int bOff, boolean beta, float[] c, int ci) {
         int r1 = Math.min(1, mr - 1), r2 = Math.min(2, mr - 1), r3 = Math.min(3, mr - 1), r4 = Math.min(4, mr - 1);

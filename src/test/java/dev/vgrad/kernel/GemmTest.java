@@ -177,6 +177,67 @@ class GemmTest {
     }
 
     @Test
+    void smallBatchPathGivesTheClosedForms() {
+        // at most 16 rows (GEMV-like, A and B in place): 6-row blocks, and a last 1-3 rows in 3-row x 4-vector blocks
+        // over whole 4-vector panels (the rest of the columns in 6-row blocks). A[i, p] = i + 1, B[p, j] = j + 1, C
+        // starting at 1 (beta = 1): C[i, j] = 1 + k (i + 1)(j + 1); nn and tn (A stored transposed)
+        int k = 5, n = 2 * (2 * GemmBlocking.NR) + 5; // two whole 4-vector panels and a ragged 5-column tail
+        float[] b = new float[k * n];
+        for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) b[p * n + j] = j + 1;
+        for (int m : new int[] {1, 2, 3, 4, 7, 8, 9, 16}) {
+            float[] a = new float[m * k], at = new float[k * m];
+            for (int i = 0; i < m; i++) {
+                for (int p = 0; p < k; p++) {
+                    a[i * k + p] = i + 1;
+                    at[p * m + i] = i + 1;
+                }
+            }
+            float[] c = new float[m * n], ct = new float[m * n];
+            java.util.Arrays.fill(c, 1f);
+            java.util.Arrays.fill(ct, 1f);
+            Gemm.nn(m, n, k, a, 0, b, 0, c, 0, true);
+            Gemm.tn(m, n, k, at, 0, b, 0, ct, 0, true);
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    assertEquals(1 + k * (i + 1) * (j + 1), c[i * n + j], "nn m=" + m + " C[" + i + "," + j + "]");
+                    assertEquals(1 + k * (i + 1) * (j + 1), ct[i * n + j], "tn m=" + m + " C[" + i + "," + j + "]");
+                }
+            }
+        }
+    }
+
+    @Test
+    void oneVectorWideProductsWithOffsetsMatchTheScalarTwinAndKeepRowBits() {
+        // C exactly one vector wide (a vector of C per row for A·B, 8-column blocks for Aᵀ·B with 16 lanes): A, B
+        // and C at offsets in arrays sized exactly, beta on and off; each A·B row alone has its batch bits,
+        // including the last 1-2 rows that run one at a time (m = 18: two 8-row blocks and 2 single rows)
+        SplittableRandom r = new SplittableRandom(12);
+        int n = L;
+        for (int m : new int[] {1, 2, 3, 9, 18, 21, 33}) {
+            for (int k : new int[] {1, 7, 37}) {
+                for (boolean acc : new boolean[] {false, true}) {
+                    int ao = 3, bo = 5, co = 7;
+                    float[] a = random(r, ao + m * k), b = random(r, bo + k * n), c0 = random(r, co + m * n);
+                    float[] c = c0.clone(), want = c0.clone();
+                    Gemm.nn(m, n, k, a, ao, b, bo, c, co, acc);
+                    Gemm.nnScalar(m, n, k, a, ao, b, bo, want, co, acc);
+                    for (int i = 0; i < co; i++) assertEquals(c0[i], c[i], "nn wrote before C at " + i);
+                    for (int i = co; i < c.length; i++) assertEquals(want[i], c[i], 1e-4 * (1 + Math.abs(want[i])), "nn m=" + m + " k=" + k + " at " + i);
+                    for (int i = 0; i < m; i++) {
+                        float[] one = java.util.Arrays.copyOfRange(c0, co + i * n, co + i * n + n);
+                        Gemm.nn(1, n, k, a, ao + i * k, b, bo, one, 0, acc);
+                        assertArrayEquals(java.util.Arrays.copyOfRange(c, co + i * n, co + i * n + n), one, "nn row " + i + " of " + m);
+                    }
+                    float[] at = random(r, ao + k * m), ct = c0.clone(), wantT = c0.clone();
+                    Gemm.tn(m, n, k, at, ao, b, bo, ct, co, acc);
+                    Gemm.tnScalar(m, n, k, at, ao, b, bo, wantT, co, acc);
+                    for (int i = co; i < ct.length; i++) assertEquals(wantT[i], ct[i], 1e-4 * (1 + Math.abs(wantT[i])), "tn m=" + m + " k=" + k + " at " + i);
+                }
+            }
+        }
+    }
+
+    @Test
     void aNarrowRowHasTheSameBitsWhateverTheBatch() {
         // a served row (m = 1) must equal the same row of a training batch: 8-row blocks and the 2-row edge
         // path add each dot product in the same order

@@ -56,11 +56,21 @@ class NoAllocationTest {
 
     @Test
     void anOutputLayerOneVectorWideAllocatesNothing() {
-        // as many classes as lanes (16 here): the output layer's forward and dW take a vector of C per row; 18 rows
-        // are two 8-row blocks and 2 single rows, the partial batch of 11 a block and a 3-row block
+        // as many classes as lanes (16 here): the output layer's forward takes a vector of C per row (18 rows: two
+        // 8-row blocks and 2 single rows; the partial batch of 11: a block and a 3-row block), its dW two 8-column
+        // blocks of outer products with 16 lanes
         Trainer t = mlp(18, 40, 48, dev.vgrad.kernel.Simd.LANES, 8);
         t.setThreads(1);
         assertNoAllocation(t, 18, 40, dev.vgrad.kernel.Simd.LANES);
+    }
+
+    @Test
+    void aSmallBatchAllocatesNothing() {
+        // 9 rows (the GEMV-like path: a 6-row block, then 3 rows x 4 vectors over the first 64 of 70 columns), a partial
+        // batch of 5 rows (one 6-row block with a repeated row)
+        Trainer t = mlp(9, 40, 70, 9);
+        t.setThreads(1);
+        assertNoAllocation(t, 9, 40, 10);
     }
 
     private static Trainer mlp(int batch, int features, int hidden, long seed) { return mlp(batch, features, hidden, 10, seed); }
