@@ -1,6 +1,7 @@
 package dev.vgrad.compile;
 
 import dev.vgrad.graph.Graph;
+import dev.vgrad.kernel.Gemm;
 import dev.vgrad.kernel.Simd;
 import java.util.List;
 import java.util.Map;
@@ -220,7 +221,8 @@ public final class Plan {
                 training() ? "training" : "forward-only", batch, steps.size(), options.fusion() ? "on" : "off",
                 options.reuse() ? "on" : "off", Simd.FLOATS, Simd.LANES));
         sb.append(String.format("gemm: %s%s%n", dev.vgrad.kernel.GemmBlocking.describe(), Simd.VECTORIZED ? "" : " (scalar fallback: no SIMD)"));
-        sb.append(String.format("%3s %-4s %-24s %-26s %-16s %12s  %s%n", "#", "pass", "kernel", "node", "shape", "MFLOP", "operands (name@space offset)"));
+        sb.append(String.format("%3s %-4s %-24s %-22s %-26s %-16s %12s  %s%n", "#", "pass", "kernel", "gemm path", "node", "shape", "MFLOP",
+                "operands (name@space offset)"));
         for (Step s : steps) {
             String shape = switch (s.kind()) {
                 case DENSE -> s.rows() + "x" + s.inner() + "·" + s.inner() + "x" + s.cols();
@@ -230,8 +232,8 @@ public final class Plan {
             };
             StringBuilder ops = new StringBuilder();
             for (Operand o : s.operands()) ops.append(o == null ? "-" : o.toString()).append(' ');
-            sb.append(String.format("%3d %-4s %-24s %-26s %-16s %12.3f  %s%s%n", s.index(), s.backward() ? "bwd" : "fwd", s.kernel(),
-                    s.label(), shape, s.flops() / 1e6, ops.toString().trim(), s.accumulate() ? "  (+=)" : ""));
+            sb.append(String.format("%3d %-4s %-24s %-22s %-26s %-16s %12.3f  %s%s%n", s.index(), s.backward() ? "bwd" : "fwd", s.kernel(),
+                    gemmPath(s, batch), s.label(), shape, s.flops() / 1e6, ops.toString().trim(), s.accumulate() ? "  (+=)" : ""));
         }
         for (int st = 0; st < steps.size(); st++) {
             if (runEnd[st] == 0) continue;
@@ -248,6 +250,19 @@ public final class Plan {
                 arenaSizeReuse, kib(arenaSizeReuse), arenaSizeNoReuse, kib(arenaSizeNoReuse), buffers.size()));
         sb.append(String.format("work: %.3f MFLOP per call at batch %d%n", flops() / 1e6, batch));
         return sb.toString();
+    }
+
+    /**
+     * Which path of the GEMM family a GEMM step takes on {@code rows} rows ({@code Gemm.path}: narrow, short k, small
+     * M or blocked), "-" for other steps. A GEMM_TN step's C is inner x cols with the rows as its inner size.
+     */
+    public static String gemmPath(Step s, int rows) {
+        return switch (s.kind()) {
+            case DENSE -> Gemm.path(Gemm.NN, rows, s.cols(), s.inner(), false).label;
+            case GEMM_NT -> Gemm.path(Gemm.NT, rows, s.cols(), s.inner(), s.accumulate()).label;
+            case GEMM_TN -> Gemm.path(Gemm.TN, s.inner(), s.cols(), rows, s.accumulate()).label;
+            default -> "-";
+        };
     }
 
     /**

@@ -61,7 +61,7 @@ public final class Gemm {
      * transpose (a server keeps such a copy of an output layer's weights). True for narrow C but one vector wide.
      */
     public static boolean narrowDotProducts(int n) {
-        return narrow(n) && n != L;
+        return path(NN, 1, n, 1, false) == Path.DOTS && path(NT, 1, n, 1, false) == Path.DOTS;
     }
 
     /** C[m,n] (+)= A[m,k] · B[k,n] */
@@ -117,8 +117,45 @@ public final class Gemm {
         return n > NARROW && !accumulate && form != TN && k <= Math.min(SHORT_K, KC) && n <= NC;
     }
 
-    private static boolean direct(int form, int m, boolean shortK) {
-        return !shortK && form != NT && m <= SMALL_M;
+    private static boolean direct(int form, int m) {
+        return form != NT && m <= SMALL_M;
+    }
+
+    /**
+     * The paths of the family, one per kernel set: {@link #path} picks one from the problem's shape alone.
+     * {@code label} names it in plan descriptions.
+     */
+    public enum Path {
+        /** No SIMD here: the scalar twins. */
+        SCALAR("scalar", false),
+        /** A·B with C exactly one vector wide: a vector of C per row ({@code GemmNarrow.rowVectors}). */
+        ROWS("narrow: row vectors", true),
+        /** Aᵀ·B with a narrow C: outer products of A's rows ({@code GemmNarrow.outer}). */
+        OUTER("narrow: outer products", true),
+        /** A·B or A·Bᵀ with a narrow C: dot products with Bᵀ's rows, lane sums by a tree ({@code GemmNarrow.dots}). */
+        DOTS("narrow: dot products", true),
+        /** A short inner dimension (an output layer's dx): B packed once, A in place ({@code GemmNarrow.shortK}). */
+        SHORT_K("short k", false),
+        /** At most {@value GemmBlocking#SMALL_M} rows of A (GEMV-like): A and B read in place. */
+        SMALL_M("small M", false),
+        /** Packed panels, cache blocks and the register block ({@link GemmKernel}). */
+        BLOCKED("blocked", false);
+
+        public final String label;
+        final boolean narrow;
+
+        Path(String label, boolean narrow) {
+            this.label = label;
+            this.narrow = narrow;
+        }
+    }
+
+    /** The path a product of form {@code form} (NN, NT, TN) with C of m x n and inner size k takes (not the split). */
+    public static Path path(int form, int m, int n, int k, boolean accumulate) {
+        if (!Simd.VECTORIZED) return Path.SCALAR;
+        if (narrow(n)) return n == L && form == NN ? Path.ROWS : form == TN ? Path.OUTER : Path.DOTS;
+        if (shortK(form, n, k, accumulate)) return Path.SHORT_K;
+        return direct(form, m) ? Path.SMALL_M : Path.BLOCKED;
     }
 
     // split the dimension whose split duplicates less packing (N duplicates A, M duplicates B)
@@ -155,11 +192,15 @@ public final class Gemm {
         int aRs = form == TN ? 1 : k, aCs = form == TN ? m : 1;
         int bRs = form == NT ? 1 : n, bCs = form == NT ? k : 1;
         // the path depends on the whole problem only, never on the split (bitwise identical results)
-        boolean narrow = narrow(n);
-        boolean shortK = shortK(form, n, k, accumulate);
-        boolean direct = !narrow && direct(form, m, shortK);
-        boolean vectorRows = narrow && n == L && form == NN;
-        int mrb = !narrow ? MR : vectorRows ? GemmNarrow.VECTOR_ROWS : form == TN ? L : GemmNarrow.DOT_ROWS, nrb = narrow ? NARROW : NR;
+        Path path = path(form, m, n, k, accumulate);
+        boolean narrow = path.narrow, direct = path == Path.SMALL_M;
+        int mrb = switch (path) {
+            case ROWS -> GemmNarrow.VECTOR_ROWS;
+            case OUTER -> L;
+            case DOTS -> GemmNarrow.DOT_ROWS;
+            default -> MR;
+        };
+        int nrb = narrow ? NARROW : NR;
         // this part's rows [i0, i1) and columns [j0, j1), in whole register blocks
         int i0 = 0, i1 = m, j0 = 0, j1 = n;
         if (parts > 1) {
@@ -187,10 +228,10 @@ public final class Gemm {
             return;
         }
         if (narrow) {
-            if (vectorRows) {
+            if (path == Path.ROWS) {
                 // A·B with C one vector wide (16 classes with 16 lanes): a vector of C per row, nothing packed, no lane sums
                 GemmNarrow.rowVectors(k, a, aOff, b, bOff, c, cOff, accumulate, i0, i1);
-            } else if (form == TN) {
+            } else if (path == Path.OUTER) {
                 // narrow C = Aᵀ·B: Cᵀ = Bᵀ·A by outer products of A's rows (A in place; B in place for 10-column blocks
                 // with 16 lanes, else five columns of B packed at a time)
                 GemmNarrow.outer(m, n, k, a, aOff, b, bOff, c, cOff, accumulate, i0, i1, ws.packB, ws.tile);
@@ -208,7 +249,7 @@ public final class Gemm {
             if (ep != null) ep.applyBlock(c, cOff, i0, 0, n, i1 - i0, n);
             return;
         }
-        if (shortK) {
+        if (path == Path.SHORT_K) {
             // a short inner dimension (an output layer's dx): B's columns [j0, j1) packed once, A in place,
             // whole blocks stored straight into C
             int ldb = (j1 - j0 + NR - 1) / NR * NR;

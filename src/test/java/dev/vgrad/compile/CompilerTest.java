@@ -82,6 +82,28 @@ class CompilerTest {
     }
 
     @Test
+    void describeNamesEachGemmStepsPath() {
+        // the benchmark MLP at batch 128: hidden products blocked; the 10-class output layer's forward as dot
+        // products, its dW as outer products, its dx (k = 10) by the short-k path; at 9 rows the forward products
+        // take the small-M path (dx stays blocked: A·Bᵀ packs Bᵀ whatever m)
+        Plan p = Compiler.compile(mnistMlp());
+        String[] want = {"blocked", "blocked", "narrow: dot products", "-", "narrow: outer products", "-", "short k",
+                "blocked", "-", "blocked", "blocked", "-"};
+        String[] got = new String[p.steps().size()];
+        for (Step st : p.steps()) got[st.index()] = Plan.gemmPath(st, 128);
+        assertArrayEquals(want, got, p.describe());
+        assertTrue(p.describe().contains("narrow: outer products"), p.describe());
+        assertEquals("small M", Plan.gemmPath(p.steps().get(0), 9));
+        assertEquals("narrow: dot products", Plan.gemmPath(p.steps().get(2), 9));
+        assertEquals("blocked", Plan.gemmPath(p.steps().get(9), 9));
+        // as many classes as lanes: the forward takes a vector of C per row
+        GraphBuilder b = Graph.builder();
+        b.softmaxCrossEntropy(b.dense("out", b.input("x", 32, 40), dev.vgrad.kernel.Simd.LANES));
+        Plan q = Compiler.compile(b.build());
+        assertEquals("narrow: row vectors", Plan.gemmPath(q.steps().get(0), 32), q.describe());
+    }
+
+    @Test
     void anActivationsDerivativeIsFusedIntoTheDxProductThatWroteItsOnlyContribution() {
         // sigmoid(fc3) feeds only out: its derivative runs in out's dx GEMM; relu(fc1) fans out (fc2 and the residual
         // add), so ∂L/∂h is a sum and its derivative stays a step of its own, as does gelu(fc2)'s (fed by the add)
