@@ -254,7 +254,8 @@ public final class Plan {
 
     /**
      * Which path of the GEMM family a GEMM step takes on {@code rows} rows ({@code Gemm.path}: narrow, short k, small
-     * M or blocked), "-" for other steps. A GEMM_TN step's C is inner x cols with the rows as its inner size.
+     * M, blocked, or scalar without SIMD), "-" for other steps. A GEMM_TN step's C is inner x cols with the rows as
+     * its inner size.
      */
     public static String gemmPath(Step s, int rows) {
         return switch (s.kind()) {

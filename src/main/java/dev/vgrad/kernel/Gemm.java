@@ -58,7 +58,8 @@ public final class Gemm {
     /**
      * Whether A·B with a C of n columns runs as dot products with Bᵀ's rows, packing Bᵀ per call, exactly as A·Bᵀ
      * runs with Bᵀ given: then {@code nt} on a transposed copy of B gives {@code nn}'s bits without the per-call
-     * transpose (a server keeps such a copy of an output layer's weights). True for narrow C but one vector wide.
+     * transpose (a server keeps such a copy of an output layer's weights). True for a narrow C except one exactly one
+     * vector wide (row vectors, no transpose); false without SIMD (the scalar twins).
      */
     public static boolean narrowDotProducts(int n) {
         return path(NN, 1, n, 1, false) == Path.DOTS && path(NT, 1, n, 1, false) == Path.DOTS;
@@ -318,14 +319,17 @@ public final class Gemm {
     }
 
     // small M: A and B read in place, whole k per block; only a ragged last column panel of B is packed. Blocks of 6
-    // rows; a last 1-3 rows in blocks of 3 rows x 4 vectors (2 panels) where whole, not a 6-row block's work
+    // rows; a last 2-3 rows in blocks of 3 rows x 4 vectors (2 panels) where whole, a last single row 1 x 4 vectors,
+    // not a 6-row block's work
     private static void direct(int n, int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff,
                                float[] c, int cOff, boolean accumulate, GemmEpilogue ep, GemmWorkspace ws,
                                int i0, int i1, int j0, int j1) {
         int tail = (i1 - i0) % GemmKernel.ROWS, iTail = i1 - tail;
         int jWide = tail > 0 && tail <= 3 ? j0 + (j1 - j0) / (2 * NR) * (2 * NR) : j0;
         for (int jr = j0; jr < jWide; jr += 2 * NR) {
-            GemmKernel.kernel3x4(k, a, aOff + iTail * aRs, aRs, aCs, tail, b, bOff + jr, n, accumulate, c, cOff + iTail * n + jr, n);
+            int ci = cOff + iTail * n + jr;
+            if (tail == 1) GemmKernel.kernel1x4(k, a, aOff + iTail * aRs, aCs, b, bOff + jr, n, accumulate, c, ci);
+            else GemmKernel.kernel3x4(k, a, aOff + iTail * aRs, aRs, aCs, tail, b, bOff + jr, n, accumulate, c, ci, n);
         }
         for (int jr = j0; jr < j1; jr += NR) {
             int nr = Math.min(NR, j1 - jr);
@@ -359,35 +363,39 @@ public final class Gemm {
         }
     }
 
-    /** C[m,n] (+)= A[m,k] · B[k,n], scalar twin of {@link #nn}. */
+    /**
+     * C[m,n] (+)= A[m,k] · B[k,n], scalar twin of {@link #nn}: each element one fma chain over p in order, from C
+     * (accumulate) or 0, as every vector path but the narrow dot products computes it (so those paths equal it
+     * bitwise, and without SIMD a served dense layer ({@code Gemv}, also fma chains) equals the training one).
+     */
     public static void nnScalar(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate) {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
-                float s = 0f;
-                for (int p = 0; p < k; p++) s += a[aOff + i * k + p] * b[bOff + p * n + j];
-                c[cOff + i * n + j] = accumulate ? c[cOff + i * n + j] + s : s;
+                float s = accumulate ? c[cOff + i * n + j] : 0f;
+                for (int p = 0; p < k; p++) s = Math.fma(a[aOff + i * k + p], b[bOff + p * n + j], s);
+                c[cOff + i * n + j] = s;
             }
         }
     }
 
-    /** C[m,n] (+)= A[m,k] · B[n,k]ᵀ, scalar twin of {@link #nt}. */
+    /** C[m,n] (+)= A[m,k] · B[n,k]ᵀ, scalar twin of {@link #nt}: fma chains from C or 0, as {@link #nnScalar}. */
     public static void ntScalar(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate) {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
-                float s = 0f;
-                for (int p = 0; p < k; p++) s += a[aOff + i * k + p] * b[bOff + j * k + p];
-                c[cOff + i * n + j] = accumulate ? c[cOff + i * n + j] + s : s;
+                float s = accumulate ? c[cOff + i * n + j] : 0f;
+                for (int p = 0; p < k; p++) s = Math.fma(a[aOff + i * k + p], b[bOff + j * k + p], s);
+                c[cOff + i * n + j] = s;
             }
         }
     }
 
-    /** C[m,n] (+)= A[k,m]ᵀ · B[k,n], scalar twin of {@link #tn}. */
+    /** C[m,n] (+)= A[k,m]ᵀ · B[k,n], scalar twin of {@link #tn}: fma chains from C or 0, as {@link #nnScalar}. */
     public static void tnScalar(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate) {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
-                float s = 0f;
-                for (int p = 0; p < k; p++) s += a[aOff + p * m + i] * b[bOff + p * n + j];
-                c[cOff + i * n + j] = accumulate ? c[cOff + i * n + j] + s : s;
+                float s = accumulate ? c[cOff + i * n + j] : 0f;
+                for (int p = 0; p < k; p++) s = Math.fma(a[aOff + p * m + i], b[bOff + p * n + j], s);
+                c[cOff + i * n + j] = s;
             }
         }
     }

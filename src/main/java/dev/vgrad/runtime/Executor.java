@@ -196,7 +196,10 @@ public final class Executor {
         }
     }
 
-    /** The calling thread's packing workspace (part 0's), sized for the plan's largest GEMM. */
+    /**
+     * Part 0's packing workspace (the one the caller's own thread packs into), sized for the plan's largest GEMM: for
+     * a product run beside this executor on the same thread, never while {@link #run} or a step is running.
+     */
     public GemmWorkspace workspace() { return workspaces[0]; }
 
     /** Runs one step on {@code rows} rows; returns the loss for a loss step, 0 otherwise. */

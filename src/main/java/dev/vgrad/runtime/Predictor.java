@@ -35,9 +35,12 @@ import java.util.Objects;
  * <p>Every call checks its arguments (nulls, offsets, lengths, row count and, with
  * {@link Options#checkFinite}, finite values) before any work, so a bad request throws an
  * {@link IllegalArgumentException} naming the problem and changes nothing. Dense layers (every step the
- * compiler fused into {@code DENSE}) wider than one vector run through {@link Gemv} (each output summed over
- * its inputs in order with fma, as {@code Gemm.nn} does for such layers); output layers at most one vector
- * wide and other steps (add, mul, softmax, a lone activation) through the {@link Executor}'s kernels. With
+ * compiler fused into {@code DENSE}) wider than {@code Gemm}'s narrow paths run through {@link Gemv} (each output
+ * summed over its inputs in order with fma, as {@code Gemm.nn} does for such layers); float32 narrow layers (an
+ * output layer, {@link Gemm#narrow}) run Gemm's own kernels, whose sum order for them is Gemm's: on a transposed copy
+ * of W made once ({@code Gemm.nt}, the dot products {@code Gemm.nn} runs after transposing W per call; one thread)
+ * or, exactly one vector wide, the plan's step; other steps (add, mul, softmax, a lone activation) run through the
+ * {@link Executor}'s kernels. With
  * float32 weights the outputs are bitwise those of the training plan's forward pass ({@code Trainer.forward}); batches larger than the graph's compiled
  * batch run in chunks of it.
  */
@@ -568,7 +571,7 @@ public final class Predictor implements AutoCloseable {
     /** The plan and how the dense layers are stored. */
     public String describe() {
         StringBuilder sb = new StringBuilder(plan.describe());
-        sb.append(String.format("predictor: %d -> %d, chunk %d rows, weights %s packed for Gemv (%.1f KiB), alternate order %s, "
+        sb.append(String.format("predictor: %d -> %d, chunk %d rows, weights %s packed for Gemv and narrow layers transposed (%.1f KiB), alternate order %s, "
                         + "check finite %s, pool %d, split cores %s, skip zeros %s%n", features, outputs, batch, options.bf16Weights() ? "bf16" : "float32",
                 weightBytes() / 1024.0, options.alternateOrder() ? "on" : "off", options.checkFinite() ? "on" : "off",
                 options.poolSize(), split != null ? "on" : "off", options.skipZeros() ? "on" : "off"));

@@ -176,6 +176,36 @@ class GemmTest {
         for (int i = 0; i < m3 * n3; i++) assertEquals(10f, c3[i], "short-k nt C element " + i);
     }
 
+    static int form(Form f) { return f == NN ? Gemm.NN : f == NT ? Gemm.NT : Gemm.TN; }
+
+    @Test
+    void everyPathButTheDotProductsEqualsItsScalarTwinBitwise() {
+        // the scalar twins are fma chains over p in order from C or 0, which is what the blocked, small-M (6-row, 3-row
+        // and 1-row blocks), short-k, outer-product and row-vector paths compute for each element whatever their
+        // blocking, K blocks and thread split included; only the narrow dot products add lanes in a tree
+        SplittableRandom r = new SplittableRandom(14);
+        int kc = GemmBlocking.KC;
+        int[][] shapes = {{1, 2 * GemmBlocking.NR + 3, 37}, {2, 300, 17}, {3, 70, 5}, {7, 97, 64}, {13, 130, 1}, {16, 33, 300},
+                {37, 70, 300}, {70, 2 * GemmBlocking.NR + 1, kc + 5}, {19, L, 33}, {40, 16, 9}, {33, 10, 12}, {21, 200, 10}};
+        for (Form f : FORMS) {
+            for (int[] sh : shapes) {
+                int m = sh[0], n = sh[1], k = sh[2];
+                if (Gemm.path(form(f), m, n, k, false) == Gemm.Path.DOTS) continue;
+                for (boolean acc : new boolean[] {false, true}) {
+                    float[] a = random(r, m * k), b = random(r, k * n), c0 = random(r, m * n);
+                    float[] want = c0.clone();
+                    f.scalar(m, n, k, a, b, want, acc);
+                    for (int parts = 1; parts <= 3; parts++) {
+                        float[] got = c0.clone();
+                        runParts(f, m, n, k, a, b, got, acc, null, parts);
+                        assertArrayEquals(want, got, f + " m=" + m + " n=" + n + " k=" + k + " acc=" + acc + " parts=" + parts + " path "
+                                + Gemm.path(form(f), m, n, k, acc));
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void smallBatchPathGivesTheClosedForms() {
         // at most 16 rows (GEMV-like, A and B in place): 6-row blocks, and a last 1-3 rows in 3-row x 4-vector blocks
