@@ -254,16 +254,16 @@ public final class Plan {
 
     /**
      * Which path of the GEMM family a GEMM step takes on {@code rows} rows ({@code Gemm.path}: narrow, short k, small
-     * M, blocked, or scalar without SIMD), "-" for other steps. A GEMM_TN step's C is inner x cols with the rows as
-     * its inner size.
+     * M, blocked, or scalar without SIMD), "-" for other steps.
      */
     public static String gemmPath(Step s, int rows) {
-        return switch (s.kind()) {
-            case DENSE -> Gemm.path(Gemm.NN, rows, s.cols(), s.inner(), false).label;
-            case GEMM_NT -> Gemm.path(Gemm.NT, rows, s.cols(), s.inner(), s.accumulate()).label;
-            case GEMM_TN -> Gemm.path(Gemm.TN, s.inner(), s.cols(), rows, s.accumulate()).label;
-            default -> "-";
+        int form = switch (s.kind()) {
+            case DENSE -> Gemm.NN;
+            case GEMM_NT -> Gemm.NT;
+            case GEMM_TN -> Gemm.TN;
+            default -> -1;
         };
+        return form < 0 ? "-" : Gemm.path(form, s.gemmM(rows), s.cols(), s.gemmK(rows), s.accumulate()).label;
     }
 
     /**

@@ -22,6 +22,12 @@ public record Step(int index, StepKind kind, boolean backward, String label, int
 
     public Operand operand(int i) { return operands[i]; }
 
+    /** For a GEMM step run on {@code rows} rows: the rows of its product's C (inner for dW = xᵀ dy, else rows). */
+    public int gemmM(int rows) { return kind == StepKind.GEMM_TN ? inner : rows; }
+
+    /** For a GEMM step run on {@code rows} rows: its product's inner size (rows for dW = xᵀ dy, else inner). */
+    public int gemmK(int rows) { return kind == StepKind.GEMM_TN ? rows : inner; }
+
     /** Floating-point operations at the compiled batch. */
     public long flops() {
         long r = rows, c = cols, k = inner;

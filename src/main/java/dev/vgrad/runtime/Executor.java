@@ -248,10 +248,9 @@ public final class Executor {
         gemmStep = null;
     }
 
-    // Gemm.worthSplitting for a GEMM step on rows rows: C is inner x cols for dW = xᵀ dy (k = rows), else rows x cols
+    // Gemm.worthSplitting for a GEMM step on rows rows
     private static boolean worthSplitting(Step st, int rows, int parts) {
-        boolean tn = st.kind() == StepKind.GEMM_TN;
-        return Gemm.worthSplitting(tn ? st.inner() : rows, st.cols(), tn ? rows : st.inner(), parts);
+        return Gemm.worthSplitting(st.gemmM(rows), st.cols(), st.gemmK(rows), parts);
     }
 
     private void gemmPart(int part, int parts) { gemmPart(gemmStep, gemmRows, workspaces[part], part, parts); }

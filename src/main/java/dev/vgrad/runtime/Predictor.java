@@ -128,6 +128,7 @@ public final class Predictor implements AutoCloseable {
         this.dense = new Dense[steps.length];
         this.narrow = new Narrow[steps.length];
         for (int s = 0; s < steps.length; s++) {
+            if (!servedDense(steps[s])) continue;
             dense[s] = pack(steps[s]);
             if (dense[s] == null) narrow[s] = transposed(steps[s]);
         }
@@ -222,14 +223,20 @@ public final class Predictor implements AutoCloseable {
         return g.params().stream().map(n -> n.name() + " " + n.shape()).toList();
     }
 
-    /** Packs a DENSE step's weights for {@link Gemv}; null for steps the executor runs. */
-    private Dense pack(Step st) {
-        if (st.kind() != StepKind.DENSE) return null;
+    /**
+     * A DENSE step the predictor runs itself ({@link #pack} or {@link #transposed}): weights and bias from the
+     * parameters, input and output in the arena, no pre-activation kept.
+     */
+    private static boolean servedDense(Step st) {
+        if (st.kind() != StepKind.DENSE) return false;
         Operand x = st.operand(0), w = st.operand(1), b = st.operand(2), y = st.operand(3);
-        if (w.space() != Space.PARAMS || b.space() != Space.PARAMS || x.space() != Space.ARENA || y.space() != Space.ARENA
-                || st.operand(4) != null) {
-            return null;
-        }
+        return w.space() == Space.PARAMS && b != null && b.space() == Space.PARAMS && x.space() == Space.ARENA
+                && y.space() == Space.ARENA && st.operand(4) == null;
+    }
+
+    /** Packs a served DENSE step's weights for {@link Gemv}; null for a float32 narrow layer (the training kernels). */
+    private Dense pack(Step st) {
+        Operand x = st.operand(0), w = st.operand(1), b = st.operand(2), y = st.operand(3);
         int k = st.inner(), n = st.cols();
         // a narrow layer (an output layer: at most one vector, or 16 columns) runs the training kernels
         // themselves: their sum order for narrow outputs is Gemm's to choose, and float32 predictions stay
@@ -248,19 +255,15 @@ public final class Predictor implements AutoCloseable {
 
     /** Wᵀ of a narrow float32 DENSE step for {@link Narrow}; null for every other step. */
     private Narrow transposed(Step st) {
-        if (st.kind() != StepKind.DENSE || options.bf16Weights()) return null;
+        if (!Gemm.narrowDotProducts(st.cols())) return null;
         Operand x = st.operand(0), w = st.operand(1), b = st.operand(2), y = st.operand(3);
-        if (w.space() != Space.PARAMS || (b != null && b.space() != Space.PARAMS) || x.space() != Space.ARENA
-                || y.space() != Space.ARENA || st.operand(4) != null || !Gemm.narrowDotProducts(st.cols())) {
-            return null;
-        }
         int k = st.inner(), n = st.cols();
         float[] wt = new float[n * k];
         for (int p = 0; p < k; p++) {
             for (int j = 0; j < n; j++) wt[j * k + p] = params[w.offset() + p * n + j];
         }
         // the epilogue the executor builds for this step: bias from the same copy of the parameters
-        GemmEpilogue ep = new GemmEpilogue(b == null ? null : params, b == null ? 0 : b.offset(), st.activation(), st.alpha(), null, 0);
+        GemmEpilogue ep = new GemmEpilogue(params, b.offset(), st.activation(), st.alpha(), null, 0);
         return new Narrow(n, k, wt, ep, x.offset(), y.offset());
     }
 
