@@ -258,8 +258,7 @@ final class GemmNarrow {
                 // 16 classes: two blocks of 8 columns x 2 vectors of rows, B's rows one vector apart (a constant stride:
                 // C2 hoists the range checks of the broadcasts), where 10 + a clamped 10 computed 20 columns for 16
                 for (; i + 2 * L <= i1; i += 2 * L) outer8x2(k, m, a, aOff + i, b, bOff, c, cOff, i, j, beta, tile);
-                outerTail(m, n, k, a, aOff, b, bOff, c, cOff, beta, i, i1, j, j + 8, true, bq, tile);
-                outerTail(m, n, k, a, aOff, b, bOff, c, cOff, beta, i, i1, j + 5, j + 8, true, bq, tile);
+                for (int q = j; q < j + 8; q += 5) outerTail(m, n, k, a, aOff, b, bOff, c, cOff, beta, i, i1, q, j + 8, true, bq, tile);
                 j += 8;
                 continue;
             }
@@ -269,8 +268,7 @@ final class GemmNarrow {
                 int cols = Math.min(10, n - j);
                 for (; i + 2 * L <= i1; i += 2 * L) outer10x2(k, m, a, aOff + i, b, bOff, c, cOff, i, n, j, cols, beta, tile);
                 // the rows left (fewer than 2L) by the 1-vector blocks below, five columns at a time
-                outerTail(m, n, k, a, aOff, b, bOff, c, cOff, beta, i, i1, j, n, true, bq, tile);
-                outerTail(m, n, k, a, aOff, b, bOff, c, cOff, beta, i, i1, j + 5, n, true, bq, tile);
+                for (int q = j; q < j + cols; q += 5) outerTail(m, n, k, a, aOff, b, bOff, c, cOff, beta, i, i1, q, j + cols, true, bq, tile);
                 j += 10;
                 continue;
             }
