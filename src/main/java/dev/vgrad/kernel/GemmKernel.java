@@ -114,8 +114,9 @@ final class GemmKernel {
     /**
      * C[r, j] (+)= sum_p A[r, p] B[p, j] for r < mr <= 3, j < 4L (a 3 x 4-vector block), A and B read in place through
      * strides, C stored straight (rows {@code ldc} apart from {@code ci}); rows past mr repeat the last one and are not
-     * stored. The small-M path's last 2-3 rows: 12 fma per 3 broadcasts and 4 loads, where the 6-row block
-     * computed 6 rows for them (a last single row takes {@link #kernel1x4}). Each element one fma chain, as
+     * stored. The small-M path's 2-3 rows (a last 2-3; with 16 lanes also a last 6 as two blocks): 12 fma per 3
+     * broadcasts and 4 loads, where the 6-row block computed 6 rows for them (a last single row takes
+     * {@link #kernel1x4}; with 16 lanes 4-5 rows {@link #kernel4x4} and {@link #kernel5x4}). Each element one fma chain, as
      * {@link #kernel6x2}. With 8 lanes the block needs 17 of AVX2's 16 registers, and C2 keeps one accumulator on
      * the stack; it still beat the 6-row blocks there (a probe: 47.8 against 40.1 GFLOPS for 3 rows).
      */
@@ -150,6 +151,80 @@ final class GemmKernel {
             c20.intoArray(c, c2); c21.intoArray(c, c2 + L); c22.intoArray(c, c2 + 2 * L); c23.intoArray(c, c2 + 3 * L);
         }
     }
+
+    /**
+     * C[r, j] (+)= sum_p A[r, p] B[p, j] for r < 5, j < 4L (a 5 x 4-vector block): {@link #kernel3x4} with five rows,
+     * a block of the small-M path with 16 lanes only (20 accumulators, 4 vectors of B and a broadcast: 25 of
+     * AVX-512's 32 registers; a 6 x 4 block spills). 20 fma per 5 broadcasts and 4 loads, where the 6-row block
+     * takes 12 per 6 broadcasts and 2 loads and goes through the tile. Each element one fma chain, as
+     * {@link #kernel6x2}. Written out beside {@link #kernel4x4}: a vector passed to a helper C2 does not inline is boxed.
+     */
+    static void kernel5x4(int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int bRs, boolean beta,
+                          float[] c, int ci, int ldc) {
+        float[] st = beta ? c : ZEROS;
+        int s0 = beta ? ci : 0, sr = beta ? ldc : 0, sv = beta ? L : 0;
+        int s1 = s0 + sr, s2 = s0 + 2 * sr, s3 = s0 + 3 * sr, s4 = s0 + 4 * sr;
+        FloatVector c00 = FloatVector.fromArray(S, st, s0), c01 = FloatVector.fromArray(S, st, s0 + sv), c02 = FloatVector.fromArray(S, st, s0 + 2 * sv), c03 = FloatVector.fromArray(S, st, s0 + 3 * sv);
+        FloatVector c10 = FloatVector.fromArray(S, st, s1), c11 = FloatVector.fromArray(S, st, s1 + sv), c12 = FloatVector.fromArray(S, st, s1 + 2 * sv), c13 = FloatVector.fromArray(S, st, s1 + 3 * sv);
+        FloatVector c20 = FloatVector.fromArray(S, st, s2), c21 = FloatVector.fromArray(S, st, s2 + sv), c22 = FloatVector.fromArray(S, st, s2 + 2 * sv), c23 = FloatVector.fromArray(S, st, s2 + 3 * sv);
+        FloatVector c30 = FloatVector.fromArray(S, st, s3), c31 = FloatVector.fromArray(S, st, s3 + sv), c32 = FloatVector.fromArray(S, st, s3 + 2 * sv), c33 = FloatVector.fromArray(S, st, s3 + 3 * sv);
+        FloatVector c40 = FloatVector.fromArray(S, st, s4), c41 = FloatVector.fromArray(S, st, s4 + sv), c42 = FloatVector.fromArray(S, st, s4 + 2 * sv), c43 = FloatVector.fromArray(S, st, s4 + 3 * sv);
+        for (int p = 0; p < k; p++) {
+            int ap = aOff + p * aCs, bp = bOff + p * bRs;
+            FloatVector b0 = FloatVector.fromArray(S, b, bp), b1 = FloatVector.fromArray(S, b, bp + L);
+            FloatVector b2 = FloatVector.fromArray(S, b, bp + 2 * L), b3 = FloatVector.fromArray(S, b, bp + 3 * L);
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); c02 = b2.fma(x, c02); c03 = b3.fma(x, c03);
+            x = FloatVector.broadcast(S, a[ap + aRs]);
+            c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); c12 = b2.fma(x, c12); c13 = b3.fma(x, c13);
+            x = FloatVector.broadcast(S, a[ap + 2 * aRs]);
+            c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); c22 = b2.fma(x, c22); c23 = b3.fma(x, c23);
+            x = FloatVector.broadcast(S, a[ap + 3 * aRs]);
+            c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); c32 = b2.fma(x, c32); c33 = b3.fma(x, c33);
+            x = FloatVector.broadcast(S, a[ap + 4 * aRs]);
+            c40 = b0.fma(x, c40); c41 = b1.fma(x, c41); c42 = b2.fma(x, c42); c43 = b3.fma(x, c43);
+        }
+        int c1 = ci + ldc, c2 = ci + 2 * ldc, c3 = ci + 3 * ldc, c4 = ci + 4 * ldc;
+        c00.intoArray(c, ci); c01.intoArray(c, ci + L); c02.intoArray(c, ci + 2 * L); c03.intoArray(c, ci + 3 * L);
+        c10.intoArray(c, c1); c11.intoArray(c, c1 + L); c12.intoArray(c, c1 + 2 * L); c13.intoArray(c, c1 + 3 * L);
+        c20.intoArray(c, c2); c21.intoArray(c, c2 + L); c22.intoArray(c, c2 + 2 * L); c23.intoArray(c, c2 + 3 * L);
+        c30.intoArray(c, c3); c31.intoArray(c, c3 + L); c32.intoArray(c, c3 + 2 * L); c33.intoArray(c, c3 + 3 * L);
+        c40.intoArray(c, c4); c41.intoArray(c, c4 + L); c42.intoArray(c, c4 + 2 * L); c43.intoArray(c, c4 + 3 * L);
+    }
+
+    /**
+     * C[r, j] (+)= sum_p A[r, p] B[p, j] for r < 4, j < 4L: {@link #kernel5x4} with four rows (16 lanes only). Four
+     * rows computed as a clamped 5-row block ran 0.74-0.75 of OpenBLAS, as this block 0.86-0.99 (nn:4:256:784).
+     */
+    static void kernel4x4(int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int bRs, boolean beta,
+                          float[] c, int ci, int ldc) {
+        float[] st = beta ? c : ZEROS;
+        int s0 = beta ? ci : 0, sr = beta ? ldc : 0, sv = beta ? L : 0;
+        int s1 = s0 + sr, s2 = s0 + 2 * sr, s3 = s0 + 3 * sr;
+        FloatVector c00 = FloatVector.fromArray(S, st, s0), c01 = FloatVector.fromArray(S, st, s0 + sv), c02 = FloatVector.fromArray(S, st, s0 + 2 * sv), c03 = FloatVector.fromArray(S, st, s0 + 3 * sv);
+        FloatVector c10 = FloatVector.fromArray(S, st, s1), c11 = FloatVector.fromArray(S, st, s1 + sv), c12 = FloatVector.fromArray(S, st, s1 + 2 * sv), c13 = FloatVector.fromArray(S, st, s1 + 3 * sv);
+        FloatVector c20 = FloatVector.fromArray(S, st, s2), c21 = FloatVector.fromArray(S, st, s2 + sv), c22 = FloatVector.fromArray(S, st, s2 + 2 * sv), c23 = FloatVector.fromArray(S, st, s2 + 3 * sv);
+        FloatVector c30 = FloatVector.fromArray(S, st, s3), c31 = FloatVector.fromArray(S, st, s3 + sv), c32 = FloatVector.fromArray(S, st, s3 + 2 * sv), c33 = FloatVector.fromArray(S, st, s3 + 3 * sv);
+        for (int p = 0; p < k; p++) {
+            int ap = aOff + p * aCs, bp = bOff + p * bRs;
+            FloatVector b0 = FloatVector.fromArray(S, b, bp), b1 = FloatVector.fromArray(S, b, bp + L);
+            FloatVector b2 = FloatVector.fromArray(S, b, bp + 2 * L), b3 = FloatVector.fromArray(S, b, bp + 3 * L);
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); c02 = b2.fma(x, c02); c03 = b3.fma(x, c03);
+            x = FloatVector.broadcast(S, a[ap + aRs]);
+            c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); c12 = b2.fma(x, c12); c13 = b3.fma(x, c13);
+            x = FloatVector.broadcast(S, a[ap + 2 * aRs]);
+            c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); c22 = b2.fma(x, c22); c23 = b3.fma(x, c23);
+            x = FloatVector.broadcast(S, a[ap + 3 * aRs]);
+            c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); c32 = b2.fma(x, c32); c33 = b3.fma(x, c33);
+        }
+        int c1 = ci + ldc, c2 = ci + 2 * ldc, c3 = ci + 3 * ldc;
+        c00.intoArray(c, ci); c01.intoArray(c, ci + L); c02.intoArray(c, ci + 2 * L); c03.intoArray(c, ci + 3 * L);
+        c10.intoArray(c, c1); c11.intoArray(c, c1 + L); c12.intoArray(c, c1 + 2 * L); c13.intoArray(c, c1 + 3 * L);
+        c20.intoArray(c, c2); c21.intoArray(c, c2 + L); c22.intoArray(c, c2 + 2 * L); c23.intoArray(c, c2 + 3 * L);
+        c30.intoArray(c, c3); c31.intoArray(c, c3 + L); c32.intoArray(c, c3 + 2 * L); c33.intoArray(c, c3 + 3 * L);
+    }
+
 
     /**
      * C[0, j] (+)= sum_p A[0, p] B[p, j] for j < 4L: {@link #kernel3x4} for a single row (a GEMV: 4 loads of B and 4

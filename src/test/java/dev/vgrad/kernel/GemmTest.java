@@ -180,12 +180,13 @@ class GemmTest {
 
     @Test
     void everyPathButTheDotProductsEqualsItsScalarTwinBitwise() {
-        // the scalar twins are fma chains over p in order from C or 0, which is what the blocked, small-M (6-row, 3-row
-        // and 1-row blocks), short-k, outer-product and row-vector paths compute for each element whatever their
+        // the scalar twins are fma chains over p in order from C or 0, which is what the blocked, small-M (6-row, 5-row,
+        // 3-row and 1-row blocks), short-k, outer-product and row-vector paths compute for each element whatever their
         // blocking, K blocks and thread split included; only the narrow dot products add lanes in a tree
         SplittableRandom r = new SplittableRandom(14);
         int kc = GemmBlocking.KC;
-        int[][] shapes = {{1, 2 * GemmBlocking.NR + 3, 37}, {2, 300, 17}, {3, 70, 5}, {7, 97, 64}, {13, 130, 1}, {16, 33, 300},
+        int[][] shapes = {{1, 2 * GemmBlocking.NR + 3, 37}, {2, 300, 17}, {3, 70, 5}, {4, 4 * GemmBlocking.NR + 5, 29}, {5, 140, 33},
+                {6, 130, 20}, {11, 4 * GemmBlocking.NR, 40}, {7, 97, 64}, {13, 130, 1}, {16, 33, 300}, {16, 140, 50},
                 {37, 70, 300}, {70, 2 * GemmBlocking.NR + 1, kc + 5}, {19, L, 33}, {40, 16, 9}, {33, 10, 12}, {21, 200, 10}};
         for (Form f : FORMS) {
             for (int[] sh : shapes) {
@@ -208,13 +209,14 @@ class GemmTest {
 
     @Test
     void smallBatchPathGivesTheClosedForms() {
-        // at most 16 rows (GEMV-like, A and B in place): 6-row blocks, and a last 1-3 rows in 3-row x 4-vector blocks
-        // over whole 4-vector panels (the rest of the columns in 6-row blocks). A[i, p] = i + 1, B[p, j] = j + 1, C
+        // at most 16 rows (GEMV-like, A and B in place): over whole 4-vector panels 5-, 3- and 1-row x 4-vector blocks
+        // (16 lanes), or 6-row blocks and a last 1-3 rows in those (8 lanes); the rest of the columns in 6-row x 2-vector
+        // blocks. Every row count from 1 to 16 meets a different mix. A[i, p] = i + 1, B[p, j] = j + 1, C
         // starting at 1 (beta = 1): C[i, j] = 1 + k (i + 1)(j + 1); nn and tn (A stored transposed)
         int k = 5, n = 2 * (2 * GemmBlocking.NR) + 5; // two whole 4-vector panels and a ragged 5-column tail
         float[] b = new float[k * n];
         for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) b[p * n + j] = j + 1;
-        for (int m : new int[] {1, 2, 3, 4, 7, 8, 9, 16}) {
+        for (int m = 1; m <= 16; m++) {
             float[] a = new float[m * k], at = new float[k * m];
             for (int i = 0; i < m; i++) {
                 for (int p = 0; p < k; p++) {
@@ -233,6 +235,21 @@ class GemmTest {
                     assertEquals(1 + k * (i + 1) * (j + 1), ct[i * n + j], "tn m=" + m + " C[" + i + "," + j + "]");
                 }
             }
+        }
+    }
+
+    @Test
+    void smallBatchRowsSplitIntoFourAndFiveRowBlocks() {
+        // hand-worked: the blocks the small-M path takes (16 lanes) for each batch of 1 to 16 rows
+        String[] want = {"1", "2", "3", "4", "5", "3+3", "4+3", "4+4", "5+4", "5+5", "4+4+3", "4+4+4", "5+4+4", "5+5+4",
+                "4+4+4+3", "4+4+4+4"};
+        for (int m = 1; m <= 16; m++) {
+            StringBuilder got = new StringBuilder();
+            for (int left = m, mr; left > 0; left -= mr) {
+                mr = Gemm.smallRows(left);
+                got.append(got.isEmpty() ? "" : "+").append(mr);
+            }
+            assertEquals(want[m - 1], got.toString(), "blocks of " + m + " rows");
         }
     }
 
