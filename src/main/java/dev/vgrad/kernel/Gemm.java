@@ -160,15 +160,16 @@ public final class Gemm {
     }
 
     // split the dimension whose split duplicates less packing (N duplicates A, M duplicates B). Small M splits columns
-    // (there are few rows); a short k splits rows where there are enough: its packed B is at most SHORT_K rows, so
-    // duplicating it costs little, while a column split has both cores write part of every row of C, and the
-    // prefetchers then pull lines across: the relu' pass over a column-split 128 x 256 C took 8-12 us a part on two
-    // threads against 3.4-3.8 us for all of it on one (a row split: 1.5-2.0), and the output layer's dx·relu'
-    // 15.8-20.9 us split by columns against 8.6-10.9 by rows (probe)
+    // (there are few rows). A short k splits rows (6-row blocks, its kernel's) where there are at least 4 blocks a
+    // part, so the parts stay within a quarter of each other: its packed B is at most SHORT_K rows, so duplicating it
+    // costs little, while a column split has both cores write part of every row of C, and the prefetchers then pull
+    // lines across: the relu' pass over a column-split 128 x 256 C took 8-12 us a part on two threads against
+    // 3.4-3.8 us for all of it on one (a row split: 1.5-2.0), and the output layer's dx·relu' 15.8-20.9 us split by
+    // columns against 8.6-10.9 by rows (probe)
     private static boolean splitsColumns(int m, int n, int mrb, int nrb, int parts, Path path) {
         int mBlocks = (m + mrb - 1) / mrb, nBlocks = (n + nrb - 1) / nrb;
         if (path == Path.SMALL_M) return true;
-        if (path == Path.SHORT_K && mBlocks >= parts) return false;
+        if (path == Path.SHORT_K && mBlocks >= 4 * parts) return false;
         return nBlocks >= parts && (mBlocks < parts || m <= n);
     }
 
@@ -206,6 +207,7 @@ public final class Gemm {
             case ROWS -> GemmNarrow.VECTOR_ROWS;
             case OUTER -> L;
             case DOTS -> GemmNarrow.DOT_ROWS;
+            case SHORT_K -> GemmKernel.ROWS;
             default -> MR;
         };
         int nrb = narrow ? NARROW : NR;
@@ -326,9 +328,10 @@ public final class Gemm {
     }
 
     // small M: A and B read in place, whole k per block; only a ragged last column panel of B is packed. Over whole
-    // 4-vector panels (2 x NR columns), with 16 lanes every row in blocks of 4 or 5 rows x 4 vectors (smallRows); with 8
-    // lanes (AVX2's 16 registers) 6-row blocks and a last 2-3 rows as 3 x 4 vectors, a last single row as 1 x 4
-    // vectors. The other columns, and the rows the 4-vector blocks leave, in 6 x 2-vector blocks
+    // 4-vector panels (2 x NR columns), with 16 lanes every row in 4-vector blocks of 1 to 5 rows as smallRows picks
+    // them (mostly 4 and 5); with 8 lanes (AVX2's 16 registers) 6-row blocks and a last 2-3 rows as 3 x 4 vectors, a
+    // last single row as 1 x 4 vectors. The other columns, and the rows the 4-vector blocks leave, in 6 x 2-vector
+    // blocks
     private static void direct(int n, int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff,
                                float[] c, int cOff, boolean accumulate, GemmEpilogue ep, GemmWorkspace ws,
                                int i0, int i1, int j0, int j1) {
@@ -365,9 +368,10 @@ public final class Gemm {
     }
 
     /**
-     * Rows of the next 4-vector block of the small-M path with {@code left} rows to go: 4-row blocks, one or two of 5
-     * rows where the count is 1 or 2 more than a multiple of 4, and a last 1-3 rows (6 as 3 + 3) on their own:
-     * 5 = 5, 6 = 3 + 3, 7 = 4 + 3, 9 = 5 + 4, 10 = 5 + 5, 11 = 4 + 4 + 3, 16 = 4 x 4. Paired against OpenBLAS, 4-row
+     * Rows of the next 4-vector block of the small-M path (16 lanes) with {@code left} rows to go: 4-row blocks, one
+     * or two of 5 rows first where the count is 1 or 2 more than a multiple of 4, a 3-row block last where it is 3
+     * more, and 1, 2 or 6 rows as 1, 2 or 3 + 3: 5 = 5, 6 = 3 + 3, 7 = 4 + 3, 9 = 5 + 4, 10 = 5 + 5, 11 = 4 + 4 + 3,
+     * 16 = 4 x 4. Paired against OpenBLAS, 4-row
      * blocks beat 5 + 5 + 2 at 12 rows (1.51-1.53 against 1.29-1.40) and 5 + 5 + 3 + 3 at 16 (1.46-1.55 against
      * 1.34-1.36), and 5 + 4 beat 4 + 4 + 1 at 9 (1.07-1.13 against 0.82-0.94).
      */

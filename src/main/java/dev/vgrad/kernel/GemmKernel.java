@@ -29,8 +29,8 @@ import jdk.incubator.vector.VectorSpecies;
  * from C or 0 in registers and is stored straight into C. An edge block ({@link #edge}, and the strided
  * {@link #kernel6x2}) is computed on a small tile (L1) and stored with its edges: rows past {@code mr} are
  * zero padding of the packed panel (the strided kernel re-reads the last valid row) and, like columns past
- * {@code nr}, are not stored. The small-M path's last rows take {@link #kernel3x4} (2-3 rows x 4 vectors) and
- * {@link #kernel1x4} (one row), stored straight into C. The caller applies the epilogue
+ * {@code nr}, are not stored. The small-M path's 4-vector blocks ({@link #kernel5x4}, {@link #kernel4x4} with 16
+ * lanes, {@link #kernel3x4} for 2-3 rows, {@link #kernel1x4} for one) are stored straight into C. The caller applies the epilogue
  * to each finished M x N block of C in whole rows. (Merging and activating inside the kernel from registers
  * made C2 hit its inlining node limit and box the vectors, which allocates; a call per register block cost
  * 15-20% of a 256-deep product in loop overheads.)
@@ -39,7 +39,10 @@ final class GemmKernel {
     private GemmKernel() {}
 
     private static final VectorSpecies<Float> S = GemmBlocking.S;
-    /** Rows of {@link #kernel6x2}'s strided (unpacked) block: the small-M and short-k paths step by it. */
+    /**
+     * Rows of {@link #kernel6x2}'s strided (unpacked) block: the short-k path steps by it (and splits rows in
+     * multiples of it), the small-M path outside whole 4-vector panels and, with 8 lanes, inside them too.
+     */
     static final int ROWS = 6;
     /** Panel rows packed per pass over a transposed B's columns (64 x NR floats: 8 KiB at 512-bit, in L1). */
     private static final int PACK_DEPTH = 64;

@@ -180,8 +180,8 @@ class GemmTest {
 
     @Test
     void everyPathButTheDotProductsEqualsItsScalarTwinBitwise() {
-        // the scalar twins are fma chains over p in order from C or 0, which is what the blocked, small-M (6-row, 5-row,
-        // 3-row and 1-row blocks), short-k, outer-product and row-vector paths compute for each element whatever their
+        // the scalar twins are fma chains over p in order from C or 0, which is what the blocked, small-M (6-, 5-, 4-,
+        // 3- and 1-row blocks), short-k, outer-product and row-vector paths compute for each element whatever their
         // blocking, K blocks and thread split included; only the narrow dot products add lanes in a tree
         SplittableRandom r = new SplittableRandom(14);
         int kc = GemmBlocking.KC;
@@ -209,7 +209,7 @@ class GemmTest {
 
     @Test
     void smallBatchPathGivesTheClosedForms() {
-        // at most 16 rows (GEMV-like, A and B in place): over whole 4-vector panels 5-, 3- and 1-row x 4-vector blocks
+        // at most 16 rows (GEMV-like, A and B in place): over whole 4-vector panels 5-, 4-, 3- and 1-row x 4-vector blocks
         // (16 lanes), or 6-row blocks and a last 1-3 rows in those (8 lanes); the rest of the columns in 6-row x 2-vector
         // blocks. Every row count from 1 to 16 meets a different mix. A[i, p] = i + 1, B[p, j] = j + 1, C
         // starting at 1 (beta = 1): C[i, j] = 1 + k (i + 1)(j + 1); nn and tn (A stored transposed)
@@ -233,6 +233,70 @@ class GemmTest {
                 for (int j = 0; j < n; j++) {
                     assertEquals(1 + k * (i + 1) * (j + 1), c[i * n + j], "nn m=" + m + " C[" + i + "," + j + "]");
                     assertEquals(1 + k * (i + 1) * (j + 1), ct[i * n + j], "tn m=" + m + " C[" + i + "," + j + "]");
+                }
+            }
+        }
+    }
+
+    @Test
+    void smallBatchesWithOffsetsAndEpiloguesEqualTheScalarTwinBitwise() {
+        // every batch of 1-16 rows (so every mix of 1-, 3-, 4- and 5-row blocks) at widths around whole 4-vector panels,
+        // A, B and C at non-zero offsets in arrays exactly as long as needed, nn and tn, beta 0 and 1, split over 1-3
+        // parts, bare and with bias + leaky ReLU: the scalar twin (then the epilogue per element) bit for bit. (k > 32:
+        // a shorter nn product without beta takes the short-k path.)
+        SplittableRandom r = new SplittableRandom(21);
+        int panel = 4 * L;
+        int[] widths = {panel - 1, panel + 1, 2 * panel + 1, 2 * panel + panel / 2 + 1};
+        for (Form f : new Form[] {NN, TN}) {
+            int form = form(f);
+            for (int m = 1; m <= 16; m++) {
+                for (int n : widths) {
+                    for (int k : new int[] {33, 129}) {
+                        assertEquals(Gemm.Path.SMALL_M, Gemm.path(form, m, n, k, false), f + " m=" + m + " n=" + n + " k=" + k);
+                        int aOff = 3, bOff = 5, cOff = 7;
+                        float[] a = random(r, aOff + m * k), b = random(r, bOff + k * n), c0 = random(r, cOff + m * n);
+                        float[] bias = random(r, n);
+                        for (GemmEpilogue ep : new GemmEpilogue[] {null, new GemmEpilogue(bias, 0, Activation.LEAKY_RELU, 0.25f, null, 0)}) {
+                            for (boolean acc : new boolean[] {false, true}) {
+                                float[] want = c0.clone();
+                                float[] aa = java.util.Arrays.copyOfRange(a, aOff, a.length), bb = java.util.Arrays.copyOfRange(b, bOff, b.length);
+                                float[] cc = java.util.Arrays.copyOfRange(c0, cOff, c0.length);
+                                f.scalar(m, n, k, aa, bb, cc, acc);
+                                for (int i = 0; i < m * n; i++) want[cOff + i] = ep == null ? cc[i] : ep.applyScalar(cc[i], i % n, i);
+                                for (int parts = 1; parts <= 3; parts++) {
+                                    float[] got = c0.clone();
+                                    for (int t = 0; t < parts; t++) {
+                                        Gemm.run(form, m, n, k, a, aOff, b, bOff, got, cOff, acc, ep, new GemmWorkspace(m, n, k), t, parts);
+                                    }
+                                    assertArrayEquals(want, got, f + " m=" + m + " n=" + n + " k=" + k + " acc=" + acc + " parts=" + parts
+                                            + (ep == null ? "" : " with bias + leaky ReLU"));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void shortKRowSplitsAtRowCountsNoBlockDividesEqualOnePart() {
+        // a short inner dimension splits C's rows (6-row blocks) when each part gets at least 4 blocks: row counts that
+        // are no multiple of 6 or 8, 2-4 parts, nn and nt, bare and with the relu' derivative, the same bits as one part
+        SplittableRandom r = new SplittableRandom(22);
+        for (Form f : new Form[] {NN, NT}) {
+            for (int[] s : new int[][] {{301, 257, 31}, {97, 70, 10}, {53, 300, 3}}) {
+                int m = s[0], n = s[1], k = s[2];
+                assertEquals(Gemm.Path.SHORT_K, Gemm.path(form(f), m, n, k, false), f + " m=" + m);
+                float[] a = random(r, m * k), b = random(r, k * n), v = random(r, m * n), c0 = random(r, m * n);
+                for (GemmEpilogue ep : new GemmEpilogue[] {null, GemmEpilogue.derivative(Activation.RELU, 0f, v, 0)}) {
+                    float[] one = c0.clone();
+                    runParts(f, m, n, k, a, b, one, false, ep, 1);
+                    for (int parts = 2; parts <= 4; parts++) {
+                        float[] many = c0.clone();
+                        runParts(f, m, n, k, a, b, many, false, ep, parts);
+                        assertArrayEquals(one, many, f + " m=" + m + " n=" + n + " k=" + k + " parts=" + parts);
+                    }
                 }
             }
         }
