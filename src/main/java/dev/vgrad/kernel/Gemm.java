@@ -159,6 +159,32 @@ public final class Gemm {
         return direct(form, m) ? Path.SMALL_M : Path.BLOCKED;
     }
 
+    // the rows and columns of C a thread split keeps together: whole register blocks of the path
+    private static int rowBlock(Path path) {
+        return switch (path) {
+            case ROWS -> GemmNarrow.VECTOR_ROWS;
+            case OUTER -> L;
+            case DOTS -> GemmNarrow.DOT_ROWS;
+            case SHORT_K -> GemmKernel.ROWS;
+            default -> MR;
+        };
+    }
+
+    private static int columnBlock(Path path) {
+        return path.narrow ? NARROW : NR;
+    }
+
+    /**
+     * Whether {@code parts} parts of this product split C's columns rather than its rows, so that each part writes
+     * part of every row of C. An element-wise pass over C split that way runs slowly (see the split below), so an
+     * executor splitting such a product runs its epilogue apart, split by rows ({@link GemmEpilogue#applyRows}).
+     */
+    public static boolean splitsColumns(int form, int m, int n, int k, boolean accumulate, int parts) {
+        if (parts < 2 || !Simd.VECTORIZED || m <= 0 || n <= 0) return false;
+        Path path = path(form, m, n, k, accumulate);
+        return splitsColumns(m, n, rowBlock(path), columnBlock(path), parts, path);
+    }
+
     // split the dimension whose split duplicates less packing (N duplicates A, M duplicates B). Small M splits columns
     // (there are few rows). A short k splits rows (6-row blocks, its kernel's) where there are at least 4 blocks a
     // part, so the parts stay within a quarter of each other: its packed B is at most SHORT_K rows, so duplicating it
@@ -203,14 +229,7 @@ public final class Gemm {
         // the path depends on the whole problem only, never on the split (bitwise identical results)
         Path path = path(form, m, n, k, accumulate);
         boolean narrow = path.narrow, direct = path == Path.SMALL_M;
-        int mrb = switch (path) {
-            case ROWS -> GemmNarrow.VECTOR_ROWS;
-            case OUTER -> L;
-            case DOTS -> GemmNarrow.DOT_ROWS;
-            case SHORT_K -> GemmKernel.ROWS;
-            default -> MR;
-        };
-        int nrb = narrow ? NARROW : NR;
+        int mrb = rowBlock(path), nrb = columnBlock(path);
         // this part's rows [i0, i1) and columns [j0, j1), in whole register blocks
         int i0 = 0, i1 = m, j0 = 0, j1 = n;
         if (parts > 1) {

@@ -41,7 +41,17 @@ public record GemmEpilogue(float[] bias, int biasOff, Activation act, float alph
         return new GemmEpilogue(null, 0, act, alpha, null, 0, java.util.Objects.requireNonNull(v, "v"), vOff);
     }
 
-    boolean isNone() { return bias == null && z == null && act == Activation.IDENTITY; }  // (a derivative of IDENTITY is 1)
+    /** Whether it changes nothing (no bias, no z, the identity; a derivative of the identity is 1). */
+    public boolean isNone() { return bias == null && z == null && act == Activation.IDENTITY; }
+
+    /**
+     * The epilogue on rows [i0, i1) of C (n columns, row-major from cOff), run apart from its GEMM: the same
+     * element-wise operations, so the same bits as fused. An executor splits a column-split product's epilogue this
+     * way, by rows, over its threads.
+     */
+    public void applyRows(float[] c, int cOff, int n, int i0, int i1) {
+        if (i1 > i0) applyBlock(c, cOff, i0, 0, n, i1 - i0, n);
+    }
 
     /** The epilogue on the mr x nr block of C at (i0, j0), just finished by the GEMM (still in cache). */
     void applyBlock(float[] c, int cOff, int i0, int j0, int ldc, int mr, int nr) {

@@ -2,6 +2,7 @@ package dev.vgrad.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vgrad.graph.Activation;
@@ -300,6 +301,22 @@ class GemmTest {
                 }
             }
         }
+    }
+
+    @Test
+    void theSplitDimensionFollowsThePath() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Simd.VECTORIZED, "the scalar twins do not split");
+        // fc1's forward: splitting columns duplicates the packing of A (128 x 784) and not of W (784 x 256)
+        assertTrue(Gemm.splitsColumns(Gemm.NN, 128, 256, 784, false, 2));
+        // its dW (784 rows of C): rows
+        assertFalse(Gemm.splitsColumns(Gemm.TN, 784, 256, 128, false, 2));
+        // the output layer's dx (k = 10, the short-k path): rows, 22 blocks of 6 for 2 parts
+        assertFalse(Gemm.splitsColumns(Gemm.NT, 128, 256, 10, false, 2));
+        // a short k with too few rows for 4 blocks a part: the packing rule (columns here)
+        assertTrue(Gemm.splitsColumns(Gemm.NN, 9, 1024, 32, false, 2));
+        // small M: columns; one part: no split
+        assertTrue(Gemm.splitsColumns(Gemm.NN, 16, 256, 784, false, 2));
+        assertFalse(Gemm.splitsColumns(Gemm.NN, 128, 256, 784, false, 1));
     }
 
     @Test
