@@ -21,7 +21,8 @@ import dev.vgrad.kernel.Softmax;
  * slot otherwise), and the step or run being handed to the worker threads.
  *
  * <p>GEMM steps (dense forward with its bias + activation epilogue fused, and the two backward
- * forms) are split over {@link #threads()} parts run by the engine's {@link WorkerPool}; every part
+ * forms) are split over {@link #threads()} parts run by the engine's {@link WorkerPool} (a product split by
+ * columns runs its epilogue apart, after the parts, split by rows; a step of a side-by-side lane keeps it fused); every part
  * packs into its own {@link GemmWorkspace}, allocated here once, sized from the plan's largest GEMM. The
  * optimizer's update ({@code Trainer}) uses the same pool.
  * Results are bitwise identical for every thread count (the split is over rows or columns of C only).
@@ -248,8 +249,9 @@ public final class Executor {
         gemmStep = st;
         gemmRows = rows;
         // a product split by columns has every part write part of every row of C, and an element-wise pass over C
-        // split that way is slow (Gemm.splitsColumns): its epilogue then runs after it, split by rows (two threads,
-        // the hidden layers' forward and dx·relu': 98.9-100.4 -> 92.1-93.9 and 106.0-107.6 -> 98.2-100.0 us, probe)
+        // split that way is slow (Gemm.splitsColumns): its epilogue then runs after it, split by rows (two threads, each
+        // product run alone, probe: fc2's forward 98.9-100.4 -> 92.1-93.9 us, a dx·relu' of its shape 106.0-107.6 ->
+        // 98.2-100.0; in the MLP's training step that dx runs in a side-by-side lane, which keeps its epilogue fused)
         GemmEpilogue ep = epilogues[st.index()];
         epilogueApart = ep != null && !ep.isNone() && Gemm.splitsColumns(st.kind() == StepKind.DENSE ? Gemm.NN : Gemm.NT,
                 st.gemmM(rows), st.cols(), st.gemmK(rows), st.kind() != StepKind.DENSE && st.accumulate(), threads);
@@ -276,7 +278,7 @@ public final class Executor {
 
     private void gemmPart(Step st, int rows, GemmWorkspace ws, int part, int parts) { gemmPart(st, rows, ws, part, parts, true); }
 
-    // part of parts of one GEMM step, packing into ws: DENSE y = act(x W + b) (epilogue fused), GEMM_NT dx = dy Wᵀ (times act'(v) when an
+    // part of parts of one GEMM step, packing into ws: DENSE y = act(x W + b) (epilogue fused unless run apart), GEMM_NT dx = dy Wᵀ (times act'(v) when an
     // activation's derivative is fused), GEMM_TN dW = xᵀ dy
     private void gemmPart(Step st, int rows, GemmWorkspace ws, int part, int parts, boolean fused) {
         int c = st.cols(), k = st.inner();

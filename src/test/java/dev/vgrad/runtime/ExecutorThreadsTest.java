@@ -120,6 +120,32 @@ class ExecutorThreadsTest {
     }
 
     @Test
+    void aColumnSplitProductsEpilogueRunApartGivesTheBitsOfOneThread() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Simd.VECTORIZED, "the scalar twins do not split");
+        // GELU keeps its pre-activation (z) for the backward pass, and its dx·gelu' step writes where fc2's dW reads, so
+        // the plan forms no side-by-side lanes: on 2 and 3 threads the forward (bias + GELU, z kept) and dx·gelu'
+        // products of 128 rows by 250 and 173 columns split by columns and run their epilogues apart, split by rows
+        assertTrue(Gemm.splitsColumns(Gemm.NN, 128, 250, 200, false, 2) && Gemm.splitsColumns(Gemm.NT, 128, 250, 173, false, 2));
+        SplittableRandom r = new SplittableRandom(15);
+        float[] x = new float[128 * 200];
+        float[] y = new float[128 * 10];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
+        for (int i = 0; i < y.length; i++) y[i] = (float) r.nextDouble();
+        float[] reference = null;
+        for (int threads = 1; threads <= 3; threads++) {
+            GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
+            Node h = b.gelu(b.dense("fc1", b.input("x", 128, 200), 250));
+            h = b.gelu(b.dense("fc2", h, 173));
+            b.mse(b.dense("out", h, 10));
+            Trainer t = new Trainer(b.build(), new Optimizer.Sgd(0.01f), 7);
+            t.setThreads(threads);
+            for (int step = 0; step < 4; step++) t.step(x, y, step == 2 ? 100 : 128);
+            if (reference == null) reference = t.params().clone();
+            else assertArrayEquals(reference, t.params(), "parameters on " + threads + " threads");
+        }
+    }
+
+    @Test
     void aLargeInputTrainsBitwiseTheSameOnOneAndTwoThreads() {
         // a 512 x 2048 input (4 MiB packed, larger than any core's L2 here): two K blocks and several M blocks
         // in every GEMM of the first layer, split over two threads
