@@ -26,7 +26,8 @@ import static dev.vgrad.kernel.GemmBlocking.SMALL_M;
  *
  * <p>Multi-core: {@code part} of {@code parts} computes one slice of C's rows or columns (whole
  * register blocks); every element is summed in the same order whatever the split, so the result is
- * bitwise identical for any {@code parts}. Each part needs its own workspace.
+ * bitwise identical for any {@code parts}. Each part needs its own workspace. {@link #runChunk} computes one of
+ * {@link #chunks} smaller slices instead, for threads that claim them as they come free.
  *
  * <p>The short forms without a workspace use one per calling thread, grown on demand. When the Vector
  * API is not compiled to SIMD ({@link Simd#VECTORIZED}), the scalar twins run instead.
@@ -67,35 +68,35 @@ public final class Gemm {
 
     /** C[m,n] (+)= A[m,k] · B[k,n] */
     public static void nn(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate) {
-        gemm(NN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, null, local(m, n, k), 0, 1);
+        gemm(NN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, null, local(m, n, k), 0, 1, 1, false);
     }
 
     /** C[m,n] = ep((+)A[m,k] · B[k,n]), the {@code part}-th of {@code parts} slices of C. */
     public static void nn(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate,
                           GemmEpilogue ep, GemmWorkspace ws, int part, int parts) {
-        gemm(NN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, part, parts);
+        gemm(NN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, part, parts, parts, false);
     }
 
     /** C[m,n] (+)= A[m,k] · B[n,k]ᵀ */
     public static void nt(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate) {
-        gemm(NT, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, null, local(m, n, k), 0, 1);
+        gemm(NT, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, null, local(m, n, k), 0, 1, 1, false);
     }
 
     /** C[m,n] = ep((+)A[m,k] · B[n,k]ᵀ), the {@code part}-th of {@code parts} slices of C. */
     public static void nt(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate,
                           GemmEpilogue ep, GemmWorkspace ws, int part, int parts) {
-        gemm(NT, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, part, parts);
+        gemm(NT, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, part, parts, parts, false);
     }
 
     /** C[m,n] (+)= A[k,m]ᵀ · B[k,n] */
     public static void tn(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate) {
-        gemm(TN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, null, local(m, n, k), 0, 1);
+        gemm(TN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, null, local(m, n, k), 0, 1, 1, false);
     }
 
     /** C[m,n] = ep((+)A[k,m]ᵀ · B[k,n]), the {@code part}-th of {@code parts} slices of C. */
     public static void tn(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate,
                           GemmEpilogue ep, GemmWorkspace ws, int part, int parts) {
-        gemm(TN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, part, parts);
+        gemm(TN, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, part, parts, parts, false);
     }
 
     /**
@@ -104,7 +105,43 @@ public final class Gemm {
      */
     public static void run(int form, int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                            boolean accumulate, GemmEpilogue ep, GemmWorkspace ws, int part, int parts) {
-        gemm(form, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, part, parts);
+        gemm(form, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, part, parts, parts, false);
+    }
+
+    /**
+     * Chunk {@code chunk} of {@link #chunks}{@code (form, m, n, k, accumulate, parts)} of a product split over
+     * {@code parts} threads that claim chunks as they come free: C = ep((+)op(A)·op(B)) on that chunk's columns (or
+     * rows: the dimension {@code parts} parts would split). {@code packed}: {@code ws} holds this product's packed
+     * shared operand (the whole of A for a column split, of B for a row split) from a chunk this thread ran before,
+     * with the same operands and nothing packed into {@code ws} since; it is then not packed again, so a thread packs
+     * it once however many chunks it takes, as with one static part a thread.
+     */
+    public static void runChunk(int form, int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                boolean accumulate, GemmEpilogue ep, GemmWorkspace ws, int chunk, int chunks, int parts,
+                                boolean packed) {
+        gemm(form, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, ep, ws, chunk, chunks, parts, packed);
+    }
+
+    /** Chunks a thread's part of a split product takes, nominally: more than one, so a faster thread can take more. */
+    static final int CHUNKS_PER_PART = 4;
+
+    /**
+     * How many chunks a product split over {@code parts} threads is cut into for {@link #runChunk}, each taken by
+     * whichever thread is free (so a thread on a slower or later-woken core takes fewer), or 0 when it is
+     * split into {@code parts} static parts instead. Chunks are whole register blocks along the dimension the
+     * static split would cut, at most {@value #CHUNKS_PER_PART} a part; only blocked products whose shared operand
+     * (A for a column split, B for a row split) is one packed block take them, so that a thread packs it once and
+     * reuses it for every chunk it takes: no more packing than one part a thread.
+     */
+    public static int chunks(int form, int m, int n, int k, boolean accumulate, int parts) {
+        if (parts < 2 || !Simd.VECTORIZED || m <= 0 || n <= 0 || k <= 0 || k > KC || !worthSplitting(m, n, k, parts)) return 0;
+        Path path = path(form, m, n, k, accumulate);
+        if (path != Path.BLOCKED) return 0;
+        boolean columns = splitsColumns(m, n, MR, NR, parts, path);
+        if (columns ? m > MC : n > NC) return 0;
+        int blocks = columns ? (n + NR - 1) / NR : (m + MR - 1) / MR;
+        int chunks = Math.min(blocks, CHUNKS_PER_PART * parts);
+        return chunks > parts ? chunks : 0;
     }
 
     /** The depth of the blocked path's K blocks: equal blocks of at most KC, multiples of 8. */
@@ -215,8 +252,10 @@ public final class Gemm {
         return ws;
     }
 
+    // part of parts of C, as splitParts threads would split it (the dimension); packed: ws holds the shared operand
     private static void gemm(int form, int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
-                             boolean accumulate, GemmEpilogue ep, GemmWorkspace ws, int part, int parts) {
+                             boolean accumulate, GemmEpilogue ep, GemmWorkspace ws, int part, int parts, int splitParts,
+                             boolean packed) {
         if (m <= 0 || n <= 0) return;
         if (ep != null && ep.isNone()) ep = null;
         if (!Simd.VECTORIZED) {
@@ -232,9 +271,11 @@ public final class Gemm {
         int mrb = rowBlock(path), nrb = columnBlock(path);
         // this part's rows [i0, i1) and columns [j0, j1), in whole register blocks
         int i0 = 0, i1 = m, j0 = 0, j1 = n;
+        boolean columns = false;
         if (parts > 1) {
             int mBlocks = (m + mrb - 1) / mrb;
-            if (splitsColumns(m, n, mrb, nrb, parts, path)) {
+            columns = splitsColumns(m, n, mrb, nrb, splitParts, path);
+            if (columns) {
                 // whole register blocks (whole vectors): every column takes the same vector or scalar path of the epilogue
                 int nBlocks = (n + nrb - 1) / nrb;
                 j0 = Math.min(n, nrb * (int) ((long) nBlocks * part / parts));
@@ -292,6 +333,8 @@ public final class Gemm {
             return;
         }
         int kb = kBlock(k);
+        // a chunk after this thread's first of the same product: its shared operand, one block (chunks), is packed
+        boolean aPacked = packed && columns && m <= MC && k <= KC, bPacked = packed && !columns && n <= NC && k <= KC;
         // jc: N blocks (packed B in L3)
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
@@ -304,13 +347,13 @@ public final class Gemm {
                 // ic: M blocks (packed A in L2)
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
-                    GemmKernel.packA(a, aOff, aRs, aCs, ic, mc, pc, kc, ws.packA);
+                    if (!aPacked) GemmKernel.packA(a, aOff, aRs, aCs, ic, mc, pc, kc, ws.packA);
                     // jr, ir: register blocks, one B panel against every A panel
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         // B's panel packed just before its first use, by the first M block, while it is hot in cache
                         // (against packing the whole KC x NC block first: neutral in the MLP step, +0.2 to +1.2 %)
-                        if (ic == i0) GemmKernel.packB(NR, b, bOff, bRs, bCs, pc, kc, jc + jr, nr, ws.packB, jr * kc);
+                        if (ic == i0 && !bPacked) GemmKernel.packB(NR, b, bOff, bRs, bCs, pc, kc, jc + jr, nr, ws.packB, jr * kc);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
                             if (mr == MR && nr == NR) {

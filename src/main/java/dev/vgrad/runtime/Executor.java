@@ -25,6 +25,9 @@ import dev.vgrad.kernel.Softmax;
  * columns runs its epilogue apart, after the parts, split by rows; a step of a side-by-side lane keeps it fused); every part
  * packs into its own {@link GemmWorkspace}, allocated here once, sized from the plan's largest GEMM. The
  * optimizer's update ({@code Trainer}) uses the same pool.
+ * A blocked product whose shared operand packs into one block is cut into more chunks than threads ({@link Gemm#chunks}):
+ * each thread takes its own share's chunks from the front, then the chunks left at the back of the others' shares, so a
+ * thread woken late or on a core the host slows takes fewer, and packs the shared operand once however many it takes.
  * Results are bitwise identical for every thread count (the split is over rows or columns of C only).
  *
  * <p>A run of independent steps the plan put in two lanes ({@link Plan#lane}: a layer's dW and dx products and its
@@ -55,6 +58,13 @@ public final class Executor {
     // the split GEMM's epilogue runs apart, split by rows (the product splits C's columns)
     private final WorkerPool.Task epilogueTask = this::epiloguePart;
     private boolean epilogueApart;
+    // the split GEMM cut into chunks (Gemm.chunks): part p's own chunks [lo, hi) as (lo << 32 | hi) at ranges[p * PAD],
+    // claimed from the front by p and from the back by parts that have run out of their own
+    private final WorkerPool.Task chunkTask = this::chunkPart;
+    private static final int PAD = 16;
+    private java.util.concurrent.atomic.AtomicLongArray ranges;
+    private int gemmChunks;
+    private long chunkedRuns;
     // the side-by-side run being dispatched: steps [laneFrom, laneTo) on laneRows rows
     private final WorkerPool.Task laneTask = this::lanePart;
     private int laneFrom, laneTo, laneRows;
@@ -123,6 +133,9 @@ public final class Executor {
     /** How many runs of independent steps ran side by side ({@link Plan#lane}) so far: a diagnostic for tests and probes. */
     public long sideBySideRuns() { return sideBySideRuns; }
 
+    /** How many GEMMs ran as chunks claimed by free threads ({@link Gemm#chunks}) so far: a diagnostic for tests and probes. */
+    public long chunkedRuns() { return chunkedRuns; }
+
     /** Threads each GEMM is split over (a step of a side-by-side run: its lane's share of them). */
     public int threads() { return threads; }
 
@@ -136,6 +149,7 @@ public final class Executor {
         GemmWorkspace[] ws = java.util.Arrays.copyOf(workspaces == null ? new GemmWorkspace[0] : workspaces, threads);
         for (int i = 0; i < threads; i++) if (ws[i] == null) ws[i] = new GemmWorkspace(maxM, maxN, maxK);
         this.workspaces = ws;
+        this.ranges = new java.util.concurrent.atomic.AtomicLongArray(threads * PAD);
         this.threads = threads;
     }
 
@@ -253,9 +267,20 @@ public final class Executor {
         // product run alone, probe: fc2's forward 98.9-100.4 -> 92.1-93.9 us, a dx·relu' of its shape 106.0-107.6 ->
         // 98.2-100.0; in the MLP's training step that dx runs in a side-by-side lane, which keeps its epilogue fused)
         GemmEpilogue ep = epilogues[st.index()];
-        epilogueApart = ep != null && !ep.isNone() && Gemm.splitsColumns(st.kind() == StepKind.DENSE ? Gemm.NN : Gemm.NT,
-                st.gemmM(rows), st.cols(), st.gemmK(rows), st.kind() != StepKind.DENSE && st.accumulate(), threads);
-        WorkerPool.common().run(gemmTask, threads);
+        epilogueApart = ep != null && !ep.isNone() && Gemm.splitsColumns(form(st), st.gemmM(rows), st.cols(), st.gemmK(rows),
+                beta(st), threads);
+        // a blocked product whose shared operand is one packed block is cut into more chunks than threads, claimed as
+        // threads come free: a thread on a core the host slows, or woken late, takes fewer (the same bits: chunks are
+        // whole register blocks); others split into one static part a thread
+        int chunks = Gemm.chunks(form(st), st.gemmM(rows), st.cols(), st.gemmK(rows), beta(st), threads);
+        if (chunks > 0) {
+            gemmChunks = chunks;
+            for (int p = 0; p < threads; p++) ranges.set(p * PAD, (long) (chunks * p / threads) << 32 | chunks * (p + 1) / threads);
+            chunkedRuns++;
+            WorkerPool.common().run(chunkTask, threads);
+        } else {
+            WorkerPool.common().run(gemmTask, threads);
+        }
         if (epilogueApart) WorkerPool.common().run(epilogueTask, threads);
         epilogueApart = false;
         gemmStep = null;
@@ -275,6 +300,54 @@ public final class Executor {
     }
 
     private void gemmPart(int part, int parts) { gemmPart(gemmStep, gemmRows, workspaces[part], part, parts, !epilogueApart); }
+
+    // thread part of parts of a chunked GEMM: claims chunks until none is left; its workspace keeps the shared operand
+    // it packed for its first chunk (nothing else packs into a thread's workspace meanwhile)
+    private void chunkPart(int part, int parts) {
+        Step st = gemmStep;
+        Operand[] o = st.operands();
+        GemmWorkspace ws = workspaces[part];
+        GemmEpilogue ep = epilogueApart ? null : epilogues[st.index()];
+        Operand c = o[st.kind() == StepKind.DENSE ? 3 : 2];
+        int m = st.gemmM(gemmRows), n = st.cols(), k = st.gemmK(gemmRows), chunks = gemmChunks;
+        boolean packed = false;
+        for (int ch; (ch = claim(part, parts)) >= 0; packed = true) {
+            Gemm.runChunk(form(st), m, n, k, a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(c), off(c), beta(st), ep, ws, ch, chunks, parts, packed);
+        }
+    }
+
+    // the next chunk for part: its own from the front, then the others' from the back; -1 when none is left. Each part's
+    // chunks stay contiguous but for the few it takes from another's far end (interleaved one-at-a-time chunks, both cores
+    // writing every few lines of each row of C, ran the MLP's two-thread step 4 % slower, probe)
+    private int claim(int part, int parts) {
+        for (int q = 0; q < parts; q++) {
+            int at = (part + q) % parts * PAD;
+            while (true) {
+                long v = ranges.get(at);
+                int lo = (int) (v >>> 32), hi = (int) v;
+                if (lo >= hi) break;
+                if (q == 0 ? ranges.compareAndSet(at, v, (long) (lo + 1) << 32 | hi) : ranges.compareAndSet(at, v, (long) lo << 32 | (hi - 1))) {
+                    return q == 0 ? lo : hi - 1;
+                }
+            }
+        }
+        return -1;
+    }
+
+    // whether a GEMM step adds into its output (a DENSE step overwrites it)
+    private static boolean beta(Step st) {
+        return st.kind() != StepKind.DENSE && st.accumulate();
+    }
+
+    // the product form of a GEMM step
+    private static int form(Step st) {
+        return switch (st.kind()) {
+            case DENSE -> Gemm.NN;
+            case GEMM_NT -> Gemm.NT;
+            case GEMM_TN -> Gemm.TN;
+            default -> throw new IllegalStateException("not a GEMM step: " + st.kind());
+        };
+    }
 
     private void gemmPart(Step st, int rows, GemmWorkspace ws, int part, int parts) { gemmPart(st, rows, ws, part, parts, true); }
 

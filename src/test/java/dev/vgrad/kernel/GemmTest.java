@@ -320,6 +320,70 @@ class GemmTest {
     }
 
     @Test
+    void chunkCountsFollowTheSharedOperandAndTheBlocks() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Simd.VECTORIZED, "the scalar twins do not split");
+        int MR = GemmBlocking.MR, NR = GemmBlocking.NR, per = Gemm.CHUNKS_PER_PART;
+        // fc1's forward, a column split: one chunk per register block of columns (256 / NR), at most `per` a part
+        assertEquals(Math.min(256 / NR, per * 2), Gemm.chunks(Gemm.NN, 128, 256, 784, false, 2));
+        // its dW, a row split: 784 rows in blocks of MR, `per` chunks a part
+        assertEquals(Math.min((784 + MR - 1) / MR, per * 2), Gemm.chunks(Gemm.TN, 784, 256, 128, false, 2));
+        assertEquals(Math.min((784 + MR - 1) / MR, per * 3), Gemm.chunks(Gemm.TN, 784, 256, 128, false, 3));
+        // no chunks: one thread; too small to split; the narrow, short-k and small-M paths; A of a column split
+        // wider than one M block, B of a row split wider than one N block, or k deeper than one K block (packed in
+        // several blocks, so a thread could not keep it for its next chunk)
+        assertEquals(0, Gemm.chunks(Gemm.NN, 128, 256, 784, false, 1));
+        assertEquals(0, Gemm.chunks(Gemm.NN, 32, 64, 32, false, 2));
+        assertEquals(0, Gemm.chunks(Gemm.NN, 128, 10, 256, false, 2));
+        assertEquals(0, Gemm.chunks(Gemm.NT, 128, 256, 10, false, 2));
+        assertEquals(0, Gemm.chunks(Gemm.NN, 16, 256, 784, false, 2));
+        assertEquals(0, Gemm.chunks(Gemm.NN, GemmBlocking.MC + MR, 4 * GemmBlocking.MC, 64, false, 2));
+        assertEquals(0, Gemm.chunks(Gemm.TN, 4 * GemmBlocking.NC, GemmBlocking.NC + NR, 64, false, 2));
+        assertEquals(0, Gemm.chunks(Gemm.NN, 128, 256, GemmBlocking.KC + 8, false, 2));
+        // no more chunks than blocks, and more than parts or none: 2 blocks of columns for 2 parts
+        assertEquals(0, Gemm.chunks(Gemm.NN, 2 * NR, 2 * NR, 512, false, 2));
+        assertEquals(3, Gemm.chunks(Gemm.NN, 3 * NR, 3 * NR, 512, false, 2));
+    }
+
+    @Test
+    void chunksClaimedInAnyOrderGiveTheBitsOfOnePart() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Simd.VECTORIZED, "the scalar twins do not split");
+        SplittableRandom r = new SplittableRandom(11);
+        int NR = GemmBlocking.NR, MR = GemmBlocking.MR;
+        // {form, m, n, k}: column splits (A packed once a thread) and row splits (B packed once a thread), with edges
+        int[][] shapes = {{Gemm.NN, 128, 256, 784}, {Gemm.NN, 61, 5 * NR + 3, 129}, {Gemm.NT, 128, 256, 256},
+                {Gemm.NT, 37, 7 * NR - 1, 200}, {Gemm.TN, 784, 256, 128}, {Gemm.TN, 13 * MR + 5, 2 * NR + 7, 200}};
+        for (int[] s : shapes) {
+            int form = s[0], m = s[1], n = s[2], k = s[3];
+            float[] a = random(r, m * k), b = random(r, k * n), bias = random(r, n), c0 = random(r, m * n);
+            for (boolean acc : new boolean[] {false, true}) {
+                GemmEpilogue ep = form == Gemm.TN ? null : new GemmEpilogue(bias, 0, Activation.LEAKY_RELU, 0.25f, null, 0);
+                float[] one = c0.clone();
+                Gemm.run(form, m, n, k, a, 0, b, 0, one, 0, acc, ep, new GemmWorkspace(m, n, k), 0, 1);
+                for (int parts = 2; parts <= 3; parts++) {
+                    int chunks = Gemm.chunks(form, m, n, k, acc, parts);
+                    String what = "form " + form + " " + m + "x" + n + "x" + k + " acc=" + acc + " parts=" + parts;
+                    assertTrue(chunks > parts, what + ": takes chunks");
+                    for (int trial = 0; trial < 4; trial++) {
+                        // each chunk to a random thread, in a random order; a thread reuses what its first chunk packed
+                        int[] order = new int[chunks];
+                        for (int i = 0; i < chunks; i++) order[i] = i;
+                        for (int i = chunks - 1; i > 0; i--) { int j = r.nextInt(i + 1), t = order[i]; order[i] = order[j]; order[j] = t; }
+                        GemmWorkspace[] ws = new GemmWorkspace[parts];
+                        float[] many = c0.clone();
+                        for (int ch : order) {
+                            int t = r.nextInt(parts);
+                            boolean packed = ws[t] != null;
+                            if (!packed) ws[t] = new GemmWorkspace(m, n, k);
+                            Gemm.runChunk(form, m, n, k, a, 0, b, 0, many, 0, acc, ep, ws[t], ch, chunks, parts, packed);
+                        }
+                        assertArrayEquals(one, many, what + " trial " + trial);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void smallBatchRowsSplitIntoFourAndFiveRowBlocks() {
         // hand-worked: the blocks the small-M path takes (16 lanes) for each batch of 1 to 16 rows
         String[] want = {"1", "2", "3", "4", "5", "3+3", "4+3", "4+4", "5+4", "5+5", "4+4+3", "4+4+4", "5+4+4", "5+5+4",

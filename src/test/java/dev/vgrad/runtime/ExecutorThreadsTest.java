@@ -145,6 +145,49 @@ class ExecutorThreadsTest {
         }
     }
 
+    static Trainer chunkedMlp(int threads) {
+        GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
+        Node h = b.relu(b.dense("fc1", b.input("x", 128, 300), 256));
+        h = b.sigmoid(b.dense("fc2", h, 200));
+        b.softmaxCrossEntropy(b.dense("out", h, 10));
+        Trainer t = new Trainer(b.build(), new Optimizer.Sgd(0.05f), 9);
+        t.setThreads(threads);
+        return t;
+    }
+
+    @Test
+    void chunkedProductsGiveTheBitsOfOneThreadOnTwoToFourThreadsAndWhenThePoolIsBusy() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Simd.VECTORIZED, "the scalar twins do not split");
+        // fc1's forward (a column split, A packed once a thread) and its dW (a row split, B packed once a thread) are cut
+        // into chunks that free threads claim; with 3 and 4 threads a part that runs out takes the others' last chunks
+        assertTrue(Gemm.chunks(Gemm.NN, 128, 256, 300, false, 2) > 2 && Gemm.chunks(Gemm.TN, 300, 256, 128, false, 2) > 2);
+        SplittableRandom r = new SplittableRandom(16);
+        float[] x = new float[128 * 300];
+        int[] y = new int[128];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
+        for (int i = 0; i < y.length; i++) y[i] = r.nextInt(10);
+        int[] rows = {128, 128, 77};
+        Trainer one = chunkedMlp(1);
+        for (int n : rows) one.step(x, y, n);
+        assertEquals(0, one.executor().chunkedRuns());
+        for (int threads = 2; threads <= 4; threads++) {
+            Trainer t = chunkedMlp(threads);
+            for (int n : rows) t.step(x, y, n);
+            assertTrue(t.executor().chunkedRuns() >= 6, "chunked products on " + threads + " threads: " + t.executor().chunkedRuns());
+            assertArrayEquals(one.params(), t.params(), "parameters on " + threads + " threads");
+        }
+        // two trainers stepping at once: the one that finds the pool busy runs all its parts (and so every chunk) on its
+        // own thread, one part after another
+        Trainer a = chunkedMlp(2), b = chunkedMlp(2);
+        Thread other = new Thread(() -> { for (int i = 0; i < 20; i++) for (int n : rows) b.step(x, y, n); });
+        other.start();
+        for (int i = 0; i < 20; i++) for (int n : rows) a.step(x, y, n);
+        other.join();
+        for (int i = 1; i < 20; i++) for (int n : rows) one.step(x, y, n);
+        assertArrayEquals(one.params(), a.params(), "the first of two concurrent trainers");
+        assertArrayEquals(one.params(), b.params(), "the second of two concurrent trainers");
+    }
+
     @Test
     void aLargeInputTrainsBitwiseTheSameOnOneAndTwoThreads() {
         // a 512 x 2048 input (4 MiB packed, larger than any core's L2 here): two K blocks and several M blocks
