@@ -61,7 +61,7 @@ public final class Executor {
     // the split GEMM cut into chunks (Gemm.chunks): part p's own chunks [lo, hi) as (lo << 32 | hi) at ranges[p * PAD],
     // claimed from the front by p and from the back by parts that have run out of their own
     private final WorkerPool.Task chunkTask = this::chunkPart;
-    private static final int PAD = 16;
+    static final int PAD = 16;
     private java.util.concurrent.atomic.AtomicLongArray ranges;
     private int gemmChunks;
     private long chunkedRuns;
@@ -275,7 +275,7 @@ public final class Executor {
         int chunks = Gemm.chunks(form(st), st.gemmM(rows), st.cols(), st.gemmK(rows), beta(st), threads);
         if (chunks > 0) {
             gemmChunks = chunks;
-            for (int p = 0; p < threads; p++) ranges.set(p * PAD, (long) (chunks * p / threads) << 32 | chunks * (p + 1) / threads);
+            share(ranges, chunks, threads);
             chunkedRuns++;
             WorkerPool.common().run(chunkTask, threads);
         } else {
@@ -301,8 +301,9 @@ public final class Executor {
 
     private void gemmPart(int part, int parts) { gemmPart(gemmStep, gemmRows, workspaces[part], part, parts, !epilogueApart); }
 
-    // thread part of parts of a chunked GEMM: claims chunks until none is left; its workspace keeps the shared operand
-    // it packed for its first chunk (nothing else packs into a thread's workspace meanwhile)
+    // thread part of a chunked GEMM: claims chunks until none is left (in every thread's share, however many parts the pool
+    // ran: the chunks and their split follow the executor's thread count); its workspace keeps the shared operand it
+    // packed for its first chunk (nothing else packs into a thread's workspace meanwhile)
     private void chunkPart(int part, int parts) {
         Step st = gemmStep;
         Operand[] o = st.operands();
@@ -311,15 +312,25 @@ public final class Executor {
         Operand c = o[st.kind() == StepKind.DENSE ? 3 : 2];
         int m = st.gemmM(gemmRows), n = st.cols(), k = st.gemmK(gemmRows), chunks = gemmChunks;
         boolean packed = false;
-        for (int ch; (ch = claim(part, parts)) >= 0; packed = true) {
-            Gemm.runChunk(form(st), m, n, k, a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(c), off(c), beta(st), ep, ws, ch, chunks, parts, packed);
+        for (int ch; (ch = claim(ranges, part)) >= 0; packed = true) {
+            Gemm.runChunk(form(st), m, n, k, a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(c), off(c), beta(st), ep, ws, ch, chunks,
+                    threads, packed);
         }
     }
 
-    // the next chunk for part: its own from the front, then the others' from the back; -1 when none is left. Each part's
-    // chunks stay contiguous but for the few it takes from another's far end (interleaved one-at-a-time chunks, both cores
-    // writing every few lines of each row of C, ran the MLP's two-thread step 4 % slower, probe)
-    private int claim(int part, int parts) {
+    /** Shares chunks [0, chunks) out among {@code parts} parts: part p's own are [chunks·p/parts, chunks·(p+1)/parts). */
+    static void share(java.util.concurrent.atomic.AtomicLongArray ranges, int chunks, int parts) {
+        for (int p = 0; p < parts; p++) ranges.set(p * PAD, (long) (chunks * p / parts) << 32 | chunks * (p + 1) / parts);
+    }
+
+    /**
+     * The next chunk for {@code part}: its own share's from the front, then the other shares' from the back; -1 when none
+     * is left. Each chunk goes to exactly one caller (compare-and-set on its share's word). A part's chunks stay
+     * contiguous but for the few it takes from another's far end: handing out chunks one at a time from one counter,
+     * so that both cores write a few lines of every row of C, ran the MLP's two-thread step 4 % slower (probe).
+     */
+    static int claim(java.util.concurrent.atomic.AtomicLongArray ranges, int part) {
+        int parts = ranges.length() / PAD;
         for (int q = 0; q < parts; q++) {
             int at = (part + q) % parts * PAD;
             while (true) {

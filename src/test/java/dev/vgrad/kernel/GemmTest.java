@@ -323,9 +323,14 @@ class GemmTest {
     void chunkCountsFollowTheSharedOperandAndTheBlocks() {
         org.junit.jupiter.api.Assumptions.assumeTrue(Simd.VECTORIZED, "the scalar twins do not split");
         int MR = GemmBlocking.MR, NR = GemmBlocking.NR, per = Gemm.CHUNKS_PER_PART;
-        // fc1's forward, a column split: one chunk per register block of columns (256 / NR), at most `per` a part
-        assertEquals(Math.min(256 / NR, per * 2), Gemm.chunks(Gemm.NN, 128, 256, 784, false, 2));
-        // its dW, a row split: 784 rows in blocks of MR, `per` chunks a part
+        // the blocks come from the caches: here KC 1024 and MC 128 (1 MiB of L2); a 256 KiB L2 gives KC 512, MC 64
+        org.junit.jupiter.api.Assumptions.assumeTrue(GemmBlocking.MC >= 64 && GemmBlocking.KC >= 512, GemmBlocking.describe());
+        // a column split (64 rows of A, 500 deep: one packed block): one chunk per register block of columns (256 / NR),
+        // at most `per` a part
+        assertEquals(Math.min(256 / NR, per * 2), Gemm.chunks(Gemm.NN, 64, 256, 500, false, 2));
+        // fc1's forward at batch 128 (784 deep), where its A is one block
+        if (GemmBlocking.MC >= 128 && GemmBlocking.KC >= 784) assertEquals(Math.min(256 / NR, per * 2), Gemm.chunks(Gemm.NN, 128, 256, 784, false, 2));
+        // fc1's dW, a row split: 784 rows in blocks of MR, `per` chunks a part
         assertEquals(Math.min((784 + MR - 1) / MR, per * 2), Gemm.chunks(Gemm.TN, 784, 256, 128, false, 2));
         assertEquals(Math.min((784 + MR - 1) / MR, per * 3), Gemm.chunks(Gemm.TN, 784, 256, 128, false, 3));
         // no chunks: one thread; too small to split; the narrow, short-k and small-M paths; A of a column split
@@ -350,7 +355,10 @@ class GemmTest {
         SplittableRandom r = new SplittableRandom(11);
         int NR = GemmBlocking.NR, MR = GemmBlocking.MR;
         // {form, m, n, k}: column splits (A packed once a thread) and row splits (B packed once a thread), with edges
-        int[][] shapes = {{Gemm.NN, 128, 256, 784}, {Gemm.NN, 61, 5 * NR + 3, 129}, {Gemm.NT, 128, 256, 256},
+        // column splits need A in one block (at most MC rows, KC deep), row splits B (KC deep): shapes that fit the blocks
+        // of a 256 KiB L2 too
+        org.junit.jupiter.api.Assumptions.assumeTrue(GemmBlocking.MC >= 64 && GemmBlocking.KC >= 512, GemmBlocking.describe());
+        int[][] shapes = {{Gemm.NN, 64, 256, 500}, {Gemm.NN, 61, 5 * NR + 3, 129}, {Gemm.NT, 64, 256, 256},
                 {Gemm.NT, 37, 7 * NR - 1, 200}, {Gemm.TN, 784, 256, 128}, {Gemm.TN, 13 * MR + 5, 2 * NR + 7, 200}};
         for (int[] s : shapes) {
             int form = s[0], m = s[1], n = s[2], k = s[3];

@@ -147,7 +147,7 @@ class ExecutorThreadsTest {
 
     static Trainer chunkedMlp(int threads) {
         GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
-        Node h = b.relu(b.dense("fc1", b.input("x", 128, 300), 256));
+        Node h = b.relu(b.dense("fc1", b.input("x", 64, 300), 256));
         h = b.sigmoid(b.dense("fc2", h, 200));
         b.softmaxCrossEntropy(b.dense("out", h, 10));
         Trainer t = new Trainer(b.build(), new Optimizer.Sgd(0.05f), 9);
@@ -160,13 +160,15 @@ class ExecutorThreadsTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(Simd.VECTORIZED, "the scalar twins do not split");
         // fc1's forward (a column split, A packed once a thread) and its dW (a row split, B packed once a thread) are cut
         // into chunks that free threads claim; with 3 and 4 threads a part that runs out takes the others' last chunks
-        assertTrue(Gemm.chunks(Gemm.NN, 128, 256, 300, false, 2) > 2 && Gemm.chunks(Gemm.TN, 300, 256, 128, false, 2) > 2);
+        // (A of 64 rows and 300 deep is one packed block on an L2 of 256 KiB or more: MC >= 64, KC >= 512)
+        org.junit.jupiter.api.Assumptions.assumeTrue(Gemm.chunks(Gemm.NN, 64, 256, 300, false, 2) > 2, "blocks too small here");
+        assertTrue(Gemm.chunks(Gemm.TN, 300, 256, 64, false, 2) > 2);
         SplittableRandom r = new SplittableRandom(16);
-        float[] x = new float[128 * 300];
-        int[] y = new int[128];
+        float[] x = new float[64 * 300];
+        int[] y = new int[64];
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
         for (int i = 0; i < y.length; i++) y[i] = r.nextInt(10);
-        int[] rows = {128, 128, 77};
+        int[] rows = {64, 64, 37};
         Trainer one = chunkedMlp(1);
         for (int n : rows) one.step(x, y, n);
         assertEquals(0, one.executor().chunkedRuns());
@@ -186,6 +188,33 @@ class ExecutorThreadsTest {
         for (int i = 1; i < 20; i++) for (int n : rows) one.step(x, y, n);
         assertArrayEquals(one.params(), a.params(), "the first of two concurrent trainers");
         assertArrayEquals(one.params(), b.params(), "the second of two concurrent trainers");
+    }
+
+    @Test
+    void everyChunkIsClaimedExactlyOnce() {
+        // hand-worked: 8 chunks shared by 2 parts, claimed by part 0 alone: its own 0-3 from the front, then part 1's
+        // 4-7 from the back
+        java.util.concurrent.atomic.AtomicLongArray ranges = new java.util.concurrent.atomic.AtomicLongArray(2 * Executor.PAD);
+        Executor.share(ranges, 8, 2);
+        StringBuilder order = new StringBuilder();
+        for (int c; (c = Executor.claim(ranges, 0)) >= 0; ) order.append(c);
+        assertEquals("01237654", order.toString());
+        // racing threads: every chunk once, for 1-4 parts and 1-17 chunks
+        WorkerPool pool = WorkerPool.common();
+        pool.ensureThreads(4);
+        for (int parts = 1; parts <= 4; parts++) {
+            for (int chunks = 1; chunks <= 17; chunks++) {
+                for (int rep = 0; rep < 20; rep++) {
+                    java.util.concurrent.atomic.AtomicLongArray rs = new java.util.concurrent.atomic.AtomicLongArray(parts * Executor.PAD);
+                    Executor.share(rs, chunks, parts);
+                    java.util.concurrent.atomic.AtomicIntegerArray hits = new java.util.concurrent.atomic.AtomicIntegerArray(chunks);
+                    pool.run((part, ps) -> {
+                        for (int c; (c = Executor.claim(rs, part)) >= 0; ) hits.incrementAndGet(c);
+                    }, parts);
+                    for (int c = 0; c < chunks; c++) assertEquals(1, hits.get(c), "chunk " + c + " of " + chunks + " on " + parts + " parts");
+                }
+            }
+        }
     }
 
     @Test
