@@ -289,7 +289,7 @@ public final class Executor {
     // part of parts of a split GEMM's epilogue, run apart: rows [rows·part/parts, rows·(part + 1)/parts) of C
     private void epiloguePart(int part, int parts) {
         Step st = gemmStep;
-        Operand c = st.operands()[st.kind() == StepKind.DENSE ? 3 : 2];
+        Operand c = output(st);
         int rows = gemmRows;
         epilogues[st.index()].applyRows(a(c), off(c), st.cols(), rows * part / parts, rows * (part + 1) / parts);
     }
@@ -299,22 +299,17 @@ public final class Executor {
         return Gemm.worthSplitting(st.gemmM(rows), st.cols(), st.gemmK(rows), parts);
     }
 
-    private void gemmPart(int part, int parts) { gemmPart(gemmStep, gemmRows, workspaces[part], part, parts, !epilogueApart); }
+    private void gemmPart(int part, int parts) {
+        gemmSlice(gemmStep, gemmRows, workspaces[part], part, parts, parts, false, !epilogueApart);
+    }
 
     // thread part of a chunked GEMM: claims chunks until none is left (in every thread's share, however many parts the pool
     // ran: the chunks and their split follow the executor's thread count); its workspace keeps the shared operand it
     // packed for its first chunk (nothing else packs into a thread's workspace meanwhile)
     private void chunkPart(int part, int parts) {
-        Step st = gemmStep;
-        Operand[] o = st.operands();
-        GemmWorkspace ws = workspaces[part];
-        GemmEpilogue ep = epilogueApart ? null : epilogues[st.index()];
-        Operand c = o[st.kind() == StepKind.DENSE ? 3 : 2];
-        int m = st.gemmM(gemmRows), n = st.cols(), k = st.gemmK(gemmRows), chunks = gemmChunks;
         boolean packed = false;
         for (int ch; (ch = claim(ranges, part)) >= 0; packed = true) {
-            Gemm.runChunk(form(st), m, n, k, a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(c), off(c), beta(st), ep, ws, ch, chunks,
-                    threads, packed);
+            gemmSlice(gemmStep, gemmRows, workspaces[part], ch, gemmChunks, threads, packed, !epilogueApart);
         }
     }
 
@@ -350,6 +345,11 @@ public final class Executor {
         return st.kind() != StepKind.DENSE && st.accumulate();
     }
 
+    // the operand a GEMM step writes: DENSE's y (operands x, W, b, y, z), GEMM_NT's and GEMM_TN's third
+    private static Operand output(Step st) {
+        return st.operands()[st.kind() == StepKind.DENSE ? 3 : 2];
+    }
+
     // the product form of a GEMM step
     private static int form(Step st) {
         return switch (st.kind()) {
@@ -360,23 +360,21 @@ public final class Executor {
         };
     }
 
-    private void gemmPart(Step st, int rows, GemmWorkspace ws, int part, int parts) { gemmPart(st, rows, ws, part, parts, true); }
+    private void gemmPart(Step st, int rows, GemmWorkspace ws, int part, int parts) {
+        gemmSlice(st, rows, ws, part, parts, parts, false, true);
+    }
 
-    // part of parts of one GEMM step, packing into ws: DENSE y = act(x W + b) (epilogue fused unless run apart), GEMM_NT dx = dy Wᵀ (times act'(v) when an
-    // activation's derivative is fused), GEMM_TN dW = xᵀ dy
-    private void gemmPart(Step st, int rows, GemmWorkspace ws, int part, int parts, boolean fused) {
-        int c = st.cols(), k = st.inner();
+    // slice of slices of one GEMM step, the dimension split as splitParts threads split it (a static part: slice part of
+    // parts, split as parts; a chunk: chunk of chunks, split as the threads), packing into ws unless packed: DENSE
+    // y = act(x W + b) (epilogue fused unless run apart), GEMM_NT dx = dy Wᵀ (times act'(v) when an activation's
+    // derivative is fused), GEMM_TN dW = xᵀ dy
+    private void gemmSlice(Step st, int rows, GemmWorkspace ws, int slice, int slices, int splitParts, boolean packed,
+                           boolean fused) {
         Operand[] o = st.operands();
+        Operand c = output(st);
         GemmEpilogue ep = fused ? epilogues[st.index()] : null;
-        switch (st.kind()) {
-            case DENSE -> Gemm.run(Gemm.NN, rows, c, k, a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(o[3]), off(o[3]), false,
-                    ep, ws, part, parts);
-            case GEMM_NT -> Gemm.run(Gemm.NT, rows, c, k, a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(o[2]), off(o[2]),
-                    st.accumulate(), ep, ws, part, parts);
-            case GEMM_TN -> Gemm.run(Gemm.TN, k, c, rows, a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(o[2]), off(o[2]),
-                    st.accumulate(), null, ws, part, parts);
-            default -> throw new IllegalStateException("not a GEMM step: " + st.kind());
-        }
+        Gemm.runChunk(form(st), st.gemmM(rows), st.cols(), st.gemmK(rows), a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(c), off(c),
+                beta(st), ep, ws, slice, slices, splitParts, packed);
     }
 
     /**
