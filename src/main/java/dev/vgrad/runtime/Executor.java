@@ -21,13 +21,10 @@ import dev.vgrad.kernel.Softmax;
  * slot otherwise), and the step or run being handed to the worker threads.
  *
  * <p>GEMM steps (dense forward with its bias + activation epilogue fused, and the two backward
- * forms) are split over {@link #threads()} parts run by the engine's {@link WorkerPool} (a product split by
- * columns runs its epilogue apart, after the parts, split by rows; a step of a side-by-side lane keeps it fused); every part
- * packs into its own {@link GemmWorkspace}, allocated here once, sized from the plan's largest GEMM. The
- * optimizer's update ({@code Trainer}) uses the same pool.
- * A blocked product whose shared operand packs into one block is cut into more chunks than threads ({@link Gemm#chunks}):
- * each thread takes its own share's chunks from the front, then the chunks left at the back of the others' shares, so a
- * thread woken late or on a core the host slows takes fewer, and packs the shared operand once however many it takes.
+ * forms) run through one {@link SplitGemm}, which splits each over {@link #threads()} threads of the engine's
+ * {@link WorkerPool} (static parts, or chunks claimed by free threads; a product split by columns runs its epilogue
+ * apart, after the parts, split by rows), every thread packing into its own {@link GemmWorkspace}, allocated once, sized
+ * from the plan's largest GEMM. The optimizer's update ({@code Trainer}) uses the same pool.
  * Results are bitwise identical for every thread count (the split is over rows or columns of C only).
  *
  * <p>A run of independent steps the plan put in two lanes ({@link Plan#lane}: a layer's dW and dx products and its
@@ -44,27 +41,14 @@ public final class Executor {
     private final GemmEpilogue[] epilogues;
     /** The largest GEMM of the plan (m, n, k taken separately): sizes the workspaces. */
     private final int maxM, maxN, maxK;
-    private GemmWorkspace[] workspaces;
+    /** Every GEMM step runs through it: split over the threads, one packing workspace a thread. */
+    private SplitGemm split;
     /** The operand of each plan input, by name (every step that reads an input shares its operand). */
     private final java.util.Map<String, Operand> inputOperands = new java.util.HashMap<>();
     // an input read from the caller's array (bindInput), or null
     private Operand boundInput;
     private float[] boundData;
     private int threads;
-    // the GEMM being split over the worker pool
-    private final WorkerPool.Task gemmTask = this::gemmPart;
-    private Step gemmStep;
-    private int gemmRows;
-    // the split GEMM's epilogue runs apart, split by rows (the product splits C's columns)
-    private final WorkerPool.Task epilogueTask = this::epiloguePart;
-    private boolean epilogueApart;
-    // the split GEMM cut into chunks (Gemm.chunks): part p's own chunks [lo, hi) as (lo << 32 | hi) at ranges[p * PAD],
-    // claimed from the front by p and from the back by parts that have run out of their own
-    private final WorkerPool.Task chunkTask = this::chunkPart;
-    static final int PAD = 16;
-    private java.util.concurrent.atomic.AtomicLongArray ranges;
-    private int gemmChunks;
-    private long chunkedRuns;
     // the side-by-side run being dispatched: steps [laneFrom, laneTo) on laneRows rows
     private final WorkerPool.Task laneTask = this::lanePart;
     private int laneFrom, laneTo, laneRows;
@@ -134,7 +118,7 @@ public final class Executor {
     public long sideBySideRuns() { return sideBySideRuns; }
 
     /** How many GEMMs ran as chunks claimed by free threads ({@link Gemm#chunks}) so far: a diagnostic for tests and probes. */
-    public long chunkedRuns() { return chunkedRuns; }
+    public long chunkedRuns() { return split.chunkedRuns(); }
 
     /** Threads each GEMM is split over (a step of a side-by-side run: its lane's share of them). */
     public int threads() { return threads; }
@@ -145,11 +129,8 @@ public final class Executor {
      */
     public void setThreads(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
-        WorkerPool.common().ensureThreads(threads);
-        GemmWorkspace[] ws = java.util.Arrays.copyOf(workspaces == null ? new GemmWorkspace[0] : workspaces, threads);
-        for (int i = 0; i < threads; i++) if (ws[i] == null) ws[i] = new GemmWorkspace(maxM, maxN, maxK);
-        this.workspaces = ws;
-        this.ranges = new java.util.concurrent.atomic.AtomicLongArray(threads * PAD);
+        if (split == null) split = new SplitGemm(maxM, maxN, maxK, threads);
+        else split.setThreads(threads);
         this.threads = threads;
     }
 
@@ -206,8 +187,8 @@ public final class Executor {
             if (plan.lane(s) != lane) continue;
             Step st = steps[s];
             if (st.kind().isGemm()) {
-                if (worthSplitting(st, laneRows, lps)) gemmPart(st, laneRows, workspaces[part], lp, lps);
-                else if (lp == 0) gemmPart(st, laneRows, workspaces[part], 0, 1);
+                if (worthSplitting(st, laneRows, lps)) gemmSlice(st, laneRows, split.workspace(part), lp, lps);
+                else if (lp == 0) gemmSlice(st, laneRows, split.workspace(part), 0, 1);
             } else if (lp == 0) {
                 run(st, laneRows);
             }
@@ -218,7 +199,7 @@ public final class Executor {
      * Part 0's packing workspace (the one the caller's own thread packs into), sized for the plan's largest GEMM: for
      * a product run beside this executor on the same thread, never while {@link #run} or a step is running.
      */
-    public GemmWorkspace workspace() { return workspaces[0]; }
+    public GemmWorkspace workspace() { return split.workspace(0); }
 
     /** Runs one step on {@code rows} rows; returns the loss for a loss step, 0 otherwise. */
     public double run(Step st, int rows) {
@@ -254,90 +235,18 @@ public final class Executor {
         return 0;
     }
 
-    // a GEMM step, split over the worker pool when it is large enough
+    // a GEMM step: split over the threads when it is large enough (SplitGemm: static parts or chunks, a column split's
+    // epilogue run apart)
     private void gemm(Step st, int rows) {
-        if (!worthSplitting(st, rows, threads)) {
-            gemmPart(st, rows, workspaces[0], 0, 1);
-            return;
-        }
-        gemmStep = st;
-        gemmRows = rows;
-        // a product split by columns has every part write part of every row of C, and an element-wise pass over C
-        // split that way is slow (Gemm.splitsColumns): its epilogue then runs after it, split by rows (two threads, each
-        // product run alone, probe: fc2's forward 98.9-100.4 -> 92.1-93.9 us, a dx·relu' of its shape 106.0-107.6 ->
-        // 98.2-100.0; in the MLP's training step that dx runs in a side-by-side lane, which keeps its epilogue fused)
-        GemmEpilogue ep = epilogues[st.index()];
-        epilogueApart = ep != null && !ep.isNone() && Gemm.splitsColumns(form(st), st.gemmM(rows), st.cols(), st.gemmK(rows),
-                beta(st), threads);
-        // a blocked product whose shared operand is one packed block is cut into more chunks than threads, claimed as
-        // threads come free: a thread on a core the host slows, or woken late, takes fewer (the same bits: chunks are
-        // whole register blocks); others split into one static part a thread
-        int chunks = Gemm.chunks(form(st), st.gemmM(rows), st.cols(), st.gemmK(rows), beta(st), threads);
-        if (chunks > 0) {
-            gemmChunks = chunks;
-            share(ranges, chunks, threads);
-            chunkedRuns++;
-            WorkerPool.common().run(chunkTask, threads);
-        } else {
-            WorkerPool.common().run(gemmTask, threads);
-        }
-        if (epilogueApart) WorkerPool.common().run(epilogueTask, threads);
-        epilogueApart = false;
-        gemmStep = null;
-    }
-
-    // part of parts of a split GEMM's epilogue, run apart: rows [rows·part/parts, rows·(part + 1)/parts) of C
-    private void epiloguePart(int part, int parts) {
-        Step st = gemmStep;
+        Operand[] o = st.operands();
         Operand c = output(st);
-        int rows = gemmRows;
-        epilogues[st.index()].applyRows(a(c), off(c), st.cols(), rows * part / parts, rows * (part + 1) / parts);
+        split.run(form(st), st.gemmM(rows), st.cols(), st.gemmK(rows), a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(c), off(c),
+                beta(st), epilogues[st.index()]);
     }
 
     // Gemm.worthSplitting for a GEMM step on rows rows
     private static boolean worthSplitting(Step st, int rows, int parts) {
         return Gemm.worthSplitting(st.gemmM(rows), st.cols(), st.gemmK(rows), parts);
-    }
-
-    private void gemmPart(int part, int parts) {
-        gemmSlice(gemmStep, gemmRows, workspaces[part], part, parts, parts, false, !epilogueApart);
-    }
-
-    // thread part of a chunked GEMM: claims chunks until none is left (in every thread's share, however many parts the pool
-    // ran: the chunks and their split follow the executor's thread count); its workspace keeps the shared operand it
-    // packed for its first chunk (nothing else packs into a thread's workspace meanwhile)
-    private void chunkPart(int part, int parts) {
-        boolean packed = false;
-        for (int ch; (ch = claim(ranges, part)) >= 0; packed = true) {
-            gemmSlice(gemmStep, gemmRows, workspaces[part], ch, gemmChunks, threads, packed, !epilogueApart);
-        }
-    }
-
-    /** Shares chunks [0, chunks) out among {@code parts} parts: part p's own are [chunks·p/parts, chunks·(p+1)/parts). */
-    static void share(java.util.concurrent.atomic.AtomicLongArray ranges, int chunks, int parts) {
-        for (int p = 0; p < parts; p++) ranges.set(p * PAD, (long) (chunks * p / parts) << 32 | chunks * (p + 1) / parts);
-    }
-
-    /**
-     * The next chunk for {@code part}: its own share's from the front, then the other shares' from the back; -1 when none
-     * is left. Each chunk goes to exactly one caller (compare-and-set on its share's word). A part's chunks stay
-     * contiguous but for the few it takes from another's far end: handing out chunks one at a time from one counter,
-     * so that both cores write a few lines of every row of C, ran the MLP's two-thread step 4 % slower (probe).
-     */
-    static int claim(java.util.concurrent.atomic.AtomicLongArray ranges, int part) {
-        int parts = ranges.length() / PAD;
-        for (int q = 0; q < parts; q++) {
-            int at = (part + q) % parts * PAD;
-            while (true) {
-                long v = ranges.get(at);
-                int lo = (int) (v >>> 32), hi = (int) v;
-                if (lo >= hi) break;
-                if (q == 0 ? ranges.compareAndSet(at, v, (long) (lo + 1) << 32 | hi) : ranges.compareAndSet(at, v, (long) lo << 32 | (hi - 1))) {
-                    return q == 0 ? lo : hi - 1;
-                }
-            }
-        }
-        return -1;
     }
 
     // whether a GEMM step adds into its output (a DENSE step overwrites it)
@@ -360,21 +269,13 @@ public final class Executor {
         };
     }
 
-    private void gemmPart(Step st, int rows, GemmWorkspace ws, int part, int parts) {
-        gemmSlice(st, rows, ws, part, parts, parts, false, true);
-    }
-
-    // slice of slices of one GEMM step, the dimension split as splitParts threads split it (a static part: slice part of
-    // parts, split as parts; a chunk: chunk of chunks, split as the threads), packing into ws unless packed: DENSE
-    // y = act(x W + b) (epilogue fused unless run apart), GEMM_NT dx = dy Wᵀ (times act'(v) when an activation's
-    // derivative is fused), GEMM_TN dW = xᵀ dy
-    private void gemmSlice(Step st, int rows, GemmWorkspace ws, int slice, int slices, int splitParts, boolean packed,
-                           boolean fused) {
+    // part of parts of one GEMM step of a side-by-side lane (its epilogue fused), packing into ws: DENSE y = act(x W + b),
+    // GEMM_NT dx = dy Wᵀ (times act'(v) when an activation's derivative is fused), GEMM_TN dW = xᵀ dy
+    private void gemmSlice(Step st, int rows, GemmWorkspace ws, int part, int parts) {
         Operand[] o = st.operands();
         Operand c = output(st);
-        GemmEpilogue ep = fused ? epilogues[st.index()] : null;
-        Gemm.runChunk(form(st), st.gemmM(rows), st.cols(), st.gemmK(rows), a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(c), off(c),
-                beta(st), ep, ws, slice, slices, splitParts, packed);
+        Gemm.run(form(st), st.gemmM(rows), st.cols(), st.gemmK(rows), a(o[0]), off(o[0]), a(o[1]), off(o[1]), a(c), off(c),
+                beta(st), epilogues[st.index()], ws, part, parts);
     }
 
     /**

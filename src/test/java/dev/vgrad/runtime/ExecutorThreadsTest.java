@@ -191,33 +191,6 @@ class ExecutorThreadsTest {
     }
 
     @Test
-    void everyChunkIsClaimedExactlyOnce() {
-        // hand-worked: 8 chunks shared by 2 parts, claimed by part 0 alone: its own 0-3 from the front, then part 1's
-        // 4-7 from the back
-        java.util.concurrent.atomic.AtomicLongArray ranges = new java.util.concurrent.atomic.AtomicLongArray(2 * Executor.PAD);
-        Executor.share(ranges, 8, 2);
-        StringBuilder order = new StringBuilder();
-        for (int c; (c = Executor.claim(ranges, 0)) >= 0; ) order.append(c);
-        assertEquals("01237654", order.toString());
-        // racing threads: every chunk once, for 1-4 parts and 1-17 chunks
-        WorkerPool pool = WorkerPool.common();
-        pool.ensureThreads(4);
-        for (int parts = 1; parts <= 4; parts++) {
-            for (int chunks = 1; chunks <= 17; chunks++) {
-                for (int rep = 0; rep < 20; rep++) {
-                    java.util.concurrent.atomic.AtomicLongArray rs = new java.util.concurrent.atomic.AtomicLongArray(parts * Executor.PAD);
-                    Executor.share(rs, chunks, parts);
-                    java.util.concurrent.atomic.AtomicIntegerArray hits = new java.util.concurrent.atomic.AtomicIntegerArray(chunks);
-                    pool.run((part, ps) -> {
-                        for (int c; (c = Executor.claim(rs, part)) >= 0; ) hits.incrementAndGet(c);
-                    }, parts);
-                    for (int c = 0; c < chunks; c++) assertEquals(1, hits.get(c), "chunk " + c + " of " + chunks + " on " + parts + " parts");
-                }
-            }
-        }
-    }
-
-    @Test
     void aLargeInputTrainsBitwiseTheSameOnOneAndTwoThreads() {
         // a 512 x 2048 input (4 MiB packed, larger than any core's L2 here): two K blocks and several M blocks
         // in every GEMM of the first layer, split over two threads

@@ -4,8 +4,7 @@ import dev.vgrad.graph.Activation;
 import dev.vgrad.kernel.Gemm;
 import dev.vgrad.kernel.GemmEpilogue;
 import dev.vgrad.kernel.GemmBlocking;
-import dev.vgrad.kernel.GemmWorkspace;
-import dev.vgrad.runtime.WorkerPool;
+import dev.vgrad.runtime.SplitGemm;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -41,7 +40,9 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * GFLOPS (an {@link AuxCounters} counter of the FLOPs done, with the output unit ns). Run:
  * {@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -jar jmh/target/benchmarks.jar GemmBench}
  * ({@code gemm256} is the same vgrad kernel compiled for 256-bit vectors, for the species choice; its
- * {@code impl=openblas} rows do nothing and read 0).
+ * {@code impl=openblas} rows do nothing and read 0). On two threads vgrad's products run through the runtime's
+ * {@link SplitGemm}, the split every GEMM step of a training step takes (static parts, or chunks claimed by free
+ * threads; a column split's epilogue apart), OpenBLAS's through its own pthreads.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -76,8 +77,7 @@ public class GemmBench {
     int m, n, k;
     long flop;
     float[] a, b, c;
-    GemmWorkspace[] ws;
-    WorkerPool.Task task, denseTask;
+    SplitGemm split;
     GemmEpilogue relu;
     MemorySegment sa, sb, sc;
     boolean skip;
@@ -94,12 +94,9 @@ public class GemmBench {
         a = random(r, m * k);
         b = random(r, k * n);
         c = new float[m * n];
-        ws = new GemmWorkspace[threads];
-        for (int t = 0; t < threads; t++) ws[t] = new GemmWorkspace(m, n, k);
-        WorkerPool.common().ensureThreads(threads);
-        task = (part, parts) -> vgradPart(part, parts);
+        // the runtime's own split (static parts or chunks claimed by free threads, a column split's epilogue apart)
+        split = new SplitGemm(m, n, k, threads);
         relu = new GemmEpilogue(random(r, n), 0, Activation.RELU, 0f, null, 0);
-        denseTask = (part, parts) -> Gemm.nn(m, n, k, a, 0, b, 0, c, 0, false, relu, ws[part], part, parts);
         if (impl.equals("openblas")) {
             if (Blas.SGEMM.isEmpty()) {
                 System.out.println("NOTE: OpenBLAS not found (apt-get install -y libopenblas0-pthread): openblas cases skipped");
@@ -165,23 +162,14 @@ public class GemmBench {
     @Benchmark
     public float[] gemmBiasRelu(Flops counter) {
         if (impl.equals("openblas") || form != 'n') return c;
-        if (!Gemm.worthSplitting(m, n, k, threads)) Gemm.nn(m, n, k, a, 0, b, 0, c, 0, false, relu, ws[0], 0, 1);
-        else WorkerPool.common().run(denseTask, threads);
+        split.run(Gemm.NN, m, n, k, a, 0, b, 0, c, 0, false, relu);
         counter.flops += flop;
         return c;
     }
 
+    // as a training step runs it: small products on the calling thread, larger ones split by the runtime's SplitGemm
     private void runVgrad() {
-        // as the runtime does: small products stay on the calling thread
-        if (!Gemm.worthSplitting(m, n, k, threads)) {
-            vgradPart(0, 1);
-            return;
-        }
-        WorkerPool.common().run(task, threads);
-    }
-
-    private void vgradPart(int part, int parts) {
-        Gemm.run(gemmForm(), m, n, k, a, 0, b, 0, c, 0, false, null, ws[part], part, parts);
+        split.run(gemmForm(), m, n, k, a, 0, b, 0, c, 0, false, null);
     }
 
     private int gemmForm() {
