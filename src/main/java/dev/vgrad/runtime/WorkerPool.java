@@ -1,5 +1,7 @@
 package dev.vgrad.runtime;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
@@ -9,6 +11,12 @@ import java.util.concurrent.locks.LockSupport;
  * each worker has a mailbox (task, part count, a sequence number) written before the worker is
  * signalled. An idle worker spins for {@value #SPIN_NANOS} ns (the next GEMM of a training step
  * usually arrives sooner) and then parks, so idle workers leave the cores to the JIT and to others.
+ *
+ * <p>A part its worker has not started by the time the caller has finished its own runs on the caller: each
+ * part is claimed once, by its worker or by the caller (a compare-and-set on the worker's {@code claimed}
+ * sequence number), so a worker the OS has descheduled (more busy threads than cores) or one still waking from
+ * park does not hold the caller up for work it has not begun. Waiting for it could only end later: it would
+ * start after the caller is free and then take as long.
  *
  * <p>One pool per process ({@link #common()}), grown to the largest thread count any executor asks
  * for. If two threads dispatch at once, the second runs all its parts itself, one after another: the
@@ -29,6 +37,19 @@ public final class WorkerPool {
     private volatile Worker[] workers = new Worker[0];
     private volatile Throwable failure;
     private long sequence;
+    // parts run on the dispatching thread because their worker had not started them (a diagnostic)
+    private long partsRunByCaller;
+    // tests: workers wait before claiming a part while set, as a descheduled worker would
+    private volatile boolean holdWorkers;
+
+    private static final VarHandle CLAIMED;
+    static {
+        try {
+            CLAIMED = MethodHandles.lookup().findVarHandle(Worker.class, "claimed", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private WorkerPool() {}
 
@@ -37,6 +58,20 @@ public final class WorkerPool {
 
     /** Worker threads (besides the caller's). */
     public int workers() { return workers.length; }
+
+    /** Parts the dispatching thread ran because their worker had not started them, so far: a diagnostic. */
+    public long partsRunByCaller() { return partsRunByCaller; }
+
+    /** Tests: while {@code hold}, workers do not claim parts (as if descheduled), so the caller runs them all. */
+    void holdWorkers(boolean hold) { holdWorkers = hold; }
+
+    // claims worker w's part of dispatch seq, for w or for the dispatcher: true for exactly one of them
+    private static boolean claim(Worker w, long seq) {
+        for (long c; (c = w.claimed) < seq; ) {
+            if (CLAIMED.compareAndSet(w, c, seq)) return true;
+        }
+        return false;
+    }
 
     /** Makes sure {@code threads - 1} workers exist (allocates threads; call at construction, not per step). */
     public void ensureThreads(int threads) {
@@ -90,7 +125,22 @@ public final class WorkerPool {
             } catch (Throwable t) {
                 mine = t;
             }
-            // wait for every worker's part
+            // a part its worker has not started (descheduled, or still waking from park) runs here: waiting could only
+            // end later
+            for (int w = 0; w < parts - 1; w++) {
+                Worker wk = ws[w];
+                if (wk.claimed < seq && claim(wk, seq)) {
+                    partsRunByCaller++;
+                    try {
+                        task.run(w + 1, parts);
+                    } catch (Throwable t) {
+                        if (mine == null) mine = t;
+                    }
+                    wk.task = null;
+                    wk.done = seq;
+                }
+            }
+            // wait for the parts the workers run
             for (int w = 0; w < parts - 1; w++) {
                 Worker wk = ws[w];
                 long spins = 0;
@@ -118,10 +168,12 @@ public final class WorkerPool {
     private static final class Worker extends Thread {
         private final WorkerPool pool;
         private final int part;
-        // mailbox: written by the dispatcher before go, read after seeing go
+        // mailbox: written by the dispatcher before go, read after seeing go and claiming the part
         Task task;
         int parts;
         volatile long go;
+        // the last dispatch whose part was claimed, by this worker or by the dispatcher (claim)
+        volatile long claimed;
         volatile long done;
         volatile boolean parked;
 
@@ -140,13 +192,18 @@ public final class WorkerPool {
                 long g = go;
                 if (g != seen) {
                     seen = g;
-                    try {
-                        task.run(part, parts);
-                    } catch (Throwable t) {
-                        pool.failure = t;
+                    while (pool.holdWorkers) Thread.onSpinWait();
+                    // the dispatcher may have run this part already (it then skipped waiting for us, and may have posted
+                    // a later dispatch: go is read again next time round)
+                    if (claim(this, g)) {
+                        try {
+                            task.run(part, parts);
+                        } catch (Throwable t) {
+                            pool.failure = t;
+                        }
+                        task = null;
+                        done = g;
                     }
-                    task = null;
-                    done = g;
                     idleSince = System.nanoTime();
                 } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
                     Thread.onSpinWait();

@@ -226,6 +226,58 @@ class ExecutorThreadsTest {
     }
 
     @Test
+    // a caller that waited for the held workers would never return (a thread of its own: a spinning caller ignores interrupts)
+    @org.junit.jupiter.api.Timeout(value = 60, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void aPartItsWorkerHasNotStartedRunsOnTheCallerExactlyOnce() throws Exception {
+        WorkerPool pool = WorkerPool.common();
+        pool.ensureThreads(3);
+        String caller = Thread.currentThread().getName();
+        int[] hits = new int[3];
+        String[] who = new String[3];
+        long before = pool.partsRunByCaller();
+        pool.holdWorkers(true);
+        try {
+            // the workers are held, as if the OS had descheduled them: the caller runs their parts and returns
+            for (int i = 0; i < 50; i++) {
+                pool.run((part, parts) -> {
+                    hits[part]++;
+                    who[part] = Thread.currentThread().getName();
+                }, 3);
+            }
+            assertArrayEquals(new int[] {50, 50, 50}, hits);
+            assertArrayEquals(new String[] {caller, caller, caller}, who);
+            assertEquals(100, pool.partsRunByCaller() - before);
+            // a part that fails on the caller is rethrown as a worker's is
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.run((part, parts) -> {
+                if (part == 2) throw new IllegalStateException("part 2 failed on the caller");
+            }, 3));
+            assertEquals("part 2 failed on the caller", e.getMessage());
+        } finally {
+            pool.holdWorkers(false);
+        }
+        // released, the workers skip the parts the caller ran and take their own again: with the caller's part taking 50 ms,
+        // each worker claims its part first in at least one of three dispatches
+        boolean[] byWorker = new boolean[3];
+        for (int i = 0; i < 3; i++) {
+            pool.run((part, parts) -> {
+                if (part == 0) {
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException x) {
+                        throw new IllegalStateException(x);
+                    }
+                }
+                hits[part]++;
+                who[part] = Thread.currentThread().getName();
+            }, 3);
+            for (int p = 1; p < 3; p++) byWorker[p] |= who[p].equals("vgrad-worker-" + p);
+        }
+        // every part ran exactly once per dispatch: none of the parts the caller ran was run again by its worker
+        assertArrayEquals(new int[] {53, 53, 53}, hits);
+        assertTrue(byWorker[1] && byWorker[2], "the workers took their parts again: " + java.util.Arrays.toString(byWorker));
+    }
+
+    @Test
     void describeRecordsTheGemmSpeciesAndSimdStatus() {
         String d = mlp(1).plan().describe();
         assertTrue(d.contains("gemm: ") && d.matches("(?s).*-bit, [468]x\\d+ register block.*"), d);
