@@ -20,8 +20,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *       dispatch split by rows ({@link GemmEpilogue#applyRows}), because an element-wise pass over a C whose every row
  *       both cores wrote is slow.</li>
  * </ul>
- * Every element is summed in the same order whatever the split, so the bits are those of one thread. Each thread packs
- * into its own {@link GemmWorkspace}, allocated here once; nothing is allocated per product. Not thread-safe: one
+ * Every element is summed in the same order whatever the split, so the bits are those of one thread. Each part packs
+ * into its own {@link GemmWorkspace} (part p's, whichever thread runs it: the pool may run a late worker's part on the
+ * caller), allocated here once; nothing is allocated per product. Not thread-safe: one
  * caller at a time (as an executor is).
  */
 public final class SplitGemm {

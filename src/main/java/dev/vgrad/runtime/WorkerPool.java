@@ -3,11 +3,13 @@ package dev.vgrad.runtime;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * The engine's persistent worker threads: {@link #run} splits one task into parts, runs part 0 on the
- * calling thread and parts 1.. on workers, and returns when all are done. Nothing is allocated per call:
+ * calling thread and part w on worker w (or on the caller, below), and returns when all are done; a part never
+ * depends on the thread that runs it (per-part state is indexed by the part). Nothing is allocated per call:
  * each worker has a mailbox (task, part count, a sequence number) written before the worker is
  * signalled. An idle worker spins for {@value #SPIN_NANOS} ns (the next GEMM of a training step
  * usually arrives sooner) and then parks, so idle workers leave the cores to the JIT and to others.
@@ -20,7 +22,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>One pool per process ({@link #common()}), grown to the largest thread count any executor asks
  * for. If two threads dispatch at once, the second runs all its parts itself, one after another: the
- * parts never depend on the thread that runs them, so the results are the same.
+ * parts never depend on the thread that runs them, so the results are the same. Every part runs even when one
+ * fails; the first failure is rethrown.
  */
 public final class WorkerPool {
     /** A task split into parts: {@code run(part, parts)} computes part {@code part} of {@code parts}. */
@@ -35,7 +38,8 @@ public final class WorkerPool {
 
     private final AtomicBoolean busy = new AtomicBoolean();
     private volatile Worker[] workers = new Worker[0];
-    private volatile Throwable failure;
+    // the first failure of a worker's part in the current dispatch
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private long sequence;
     // parts run on the dispatching thread because their worker had not started them (a diagnostic)
     private long partsRunByCaller;
@@ -95,7 +99,7 @@ public final class WorkerPool {
 
     /**
      * Runs {@code task} as {@code parts} parts (at most one more than the workers) and waits for all of
-     * them; rethrows the first failure of a part.
+     * them; rethrows the first failure of a part (the caller's own before a worker's).
      */
     public void run(Task task, int parts) {
         Worker[] ws = workers;
@@ -105,8 +109,16 @@ public final class WorkerPool {
             return;
         }
         if (!busy.compareAndSet(false, true)) {
-            // another thread is using the workers: run every part here
-            for (int p = 0; p < parts; p++) task.run(p, parts);
+            // another thread is using the workers: run every part here, then rethrow the first failure, as below
+            Throwable first = null;
+            for (int p = 0; p < parts; p++) {
+                try {
+                    task.run(p, parts);
+                } catch (Throwable t) {
+                    if (first == null) first = t;
+                }
+            }
+            if (first != null) throw sneaky(first);
             return;
         }
         try {
@@ -149,8 +161,7 @@ public final class WorkerPool {
                     else Thread.yield();
                 }
             }
-            Throwable theirs = failure;
-            failure = null;
+            Throwable theirs = failure.getAndSet(null);
             if (mine != null) throw sneaky(mine);
             if (theirs != null) throw sneaky(theirs);
         } finally {
@@ -199,12 +210,14 @@ public final class WorkerPool {
                         try {
                             task.run(part, parts);
                         } catch (Throwable t) {
-                            pool.failure = t;
+                            pool.failure.compareAndSet(null, t);
                         }
                         task = null;
                         done = g;
+                        idleSince = System.nanoTime();
                     }
-                    idleSince = System.nanoTime();
+                    // a part the caller ran does not restart the spin: on a host with more busy threads than cores, the
+                    // spin would take a core from them
                 } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
                     Thread.onSpinWait();
                 } else {

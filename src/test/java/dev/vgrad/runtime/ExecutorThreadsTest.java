@@ -278,6 +278,40 @@ class ExecutorThreadsTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(value = 60, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void trainingWithTheWorkersHeldGivesTheBitsOfOneThread() {
+        // the caller runs the workers' parts (static GEMM parts, chunks, side-by-side lanes), each with that
+        // part's workspace, one after another: the same bits as one thread
+        SplittableRandom r = new SplittableRandom(15);
+        float[] x = new float[128 * 96];
+        int[] y = new int[128];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
+        for (int i = 0; i < y.length; i++) y[i] = r.nextInt(10);
+        float[] reference = null;
+        WorkerPool pool = WorkerPool.common();
+        for (int threads : new int[] {1, 2, 4}) {
+            GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
+            Node h = b.relu(b.dense("fc1", b.input("x", 128, 96), 160));
+            h = b.tanh(b.dense("fc2", h, 160));
+            b.softmaxCrossEntropy(b.dense("out", h, 10));
+            Trainer t = new Trainer(b.build(), new Optimizer.Adam(0.01f), 8);
+            t.setThreads(threads);
+            long before = pool.partsRunByCaller();
+            for (int step = 0; step < 6; step++) {
+                pool.holdWorkers(threads > 1 && step % 2 == 0);
+                try {
+                    t.step(x, y, step == 5 ? 100 : 128);
+                } finally {
+                    pool.holdWorkers(false);
+                }
+            }
+            if (threads > 1) assertTrue(pool.partsRunByCaller() > before, "the caller ran workers' parts on " + threads + " threads");
+            if (reference == null) reference = t.params().clone();
+            else assertArrayEquals(reference, t.params(), "parameters on " + threads + " threads, workers held every other step");
+        }
+    }
+
+    @Test
     void describeRecordsTheGemmSpeciesAndSimdStatus() {
         String d = mlp(1).plan().describe();
         assertTrue(d.contains("gemm: ") && d.matches("(?s).*-bit, [468]x\\d+ register block.*"), d);

@@ -78,6 +78,37 @@ class SplitGemmTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(value = 60, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void oneSplitGemmGivesTheBitsOfOneThreadAsItsThreadCountChangesAndWhenTheCallerRunsTheWorkersParts() {
+        // one SplitGemm whose thread count goes up and down (whatever the host's default), every other product with the
+        // workers held so that the caller runs their parts, each with that part's workspace
+        SplittableRandom r = new SplittableRandom(22);
+        int[] threadCounts = {2, 4, 1, 3, 2, 4};
+        for (Object[] cs : CASES) {
+            int form = (int) cs[0], m = (int) cs[1], n = (int) cs[2], k = (int) cs[3];
+            boolean acc = (boolean) cs[4];
+            float[] a = random(r, m * k), b = random(r, k * n), c0 = random(r, m * n), bias = random(r, n);
+            GemmEpilogue ep = (int) cs[5] == 1 ? new GemmEpilogue(bias, 0, Activation.RELU, 0f, null, 0) : null;
+            float[] one = c0.clone();
+            Gemm.run(form, m, n, k, a, 0, b, 0, one, 0, acc, ep, new GemmWorkspace(m, n, k), 0, 1);
+            SplitGemm split = new SplitGemm(m, n, k, 1);
+            float[] c = new float[c0.length];
+            for (int i = 0; i < 2 * threadCounts.length; i++) {
+                split.setThreads(threadCounts[i / 2]);
+                boolean held = i % 2 == 1;
+                WorkerPool.common().holdWorkers(held);
+                try {
+                    System.arraycopy(c0, 0, c, 0, c.length);
+                    split.run(form, m, n, k, a, 0, b, 0, c, 0, acc, ep);
+                } finally {
+                    WorkerPool.common().holdWorkers(false);
+                }
+                assertArrayEquals(one, c, cs[6] + " on " + split.threads() + " threads" + (held ? ", workers held" : ""));
+            }
+        }
+    }
+
+    @Test
     void threadCountsBelowOneAreRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SplitGemm(8, 8, 8, 0));
         assertEquals("threads must be >= 1, got 0", e.getMessage());
