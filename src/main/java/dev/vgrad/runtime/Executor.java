@@ -134,6 +134,39 @@ public final class Executor {
         this.threads = threads;
     }
 
+    /**
+     * The plan ({@link Plan#describe}) and how this executor runs it on {@link #threads()} threads at the compiled
+     * batch: each GEMM step's split ({@link SplitGemm#describe}: one thread, static parts or chunks, by rows or columns,
+     * an epilogue apart) and the runs of steps that go side by side, with each lane's threads.
+     */
+    public String describe() {
+        StringBuilder sb = new StringBuilder(plan.describe());
+        int rows = plan.batch();
+        sb.append(String.format("on %d thread%s (the caller and %d pool worker%s):%n", threads, threads == 1 ? "" : "s", threads - 1,
+                threads == 2 ? "" : "s"));
+        for (int s = 0; s < steps.length; s++) {
+            Step st = steps[s];
+            if (threads >= 2 && plan.sideBySide(s, rows)) {
+                int end = plan.runEnd(s), t0 = (threads + 1) / 2;
+                sb.append(String.format("  steps %d-%d side by side: lane 0 on %d thread%s, lane 1 on %d%n", s, end - 1, t0,
+                        t0 == 1 ? "" : "s", threads - t0));
+                for (int t = s; t < end; t++) {
+                    int lt = plan.lane(t) == 0 ? t0 : threads - t0;
+                    Step g = steps[t];
+                    if (g.kind().isGemm()) {
+                        sb.append(String.format("  %3d %-26s lane %d: %s%n", t, g.label(), plan.lane(t),
+                                SplitGemm.describeParts(form(g), g.gemmM(rows), g.cols(), g.gemmK(rows), beta(g), lt)));
+                    }
+                }
+                s = end - 1;
+            } else if (st.kind().isGemm()) {
+                sb.append(String.format("  %3d %-26s %s%n", s, st.label(), SplitGemm.describe(form(st), st.gemmM(rows), st.cols(),
+                        st.gemmK(rows), beta(st), epilogues[st.index()], threads)));
+            }
+        }
+        return sb.toString();
+    }
+
     public Plan plan() { return plan; }
     public float[] params() { return params; }
     public float[] grads() { return grads; }

@@ -121,6 +121,29 @@ public final class SplitGemm {
         }
     }
 
+    /**
+     * How {@link #run} splits this product over {@code threads} threads, in words: "one thread" (below
+     * {@link Gemm#worthSplitting}), "N parts by rows|columns", or "N chunks by rows|columns", with ", epilogue apart by
+     * rows" when a column split runs its epilogue after the parts. The same tests {@link #run} makes.
+     */
+    public static String describe(int form, int m, int n, int k, boolean accumulate, GemmEpilogue ep, int threads) {
+        if (!Gemm.worthSplitting(m, n, k, threads)) return "one thread";
+        boolean columns = Gemm.splitsColumns(form, m, n, k, accumulate, threads);
+        int chunks = Gemm.chunks(form, m, n, k, accumulate, threads);
+        String split = chunks > 0 ? chunks + " chunks" : threads + " parts";
+        boolean apart = ep != null && !ep.isNone() && columns;
+        return split + (columns ? " by columns" : " by rows") + (apart ? ", epilogue apart by rows" : "");
+    }
+
+    /**
+     * How a product split into {@code parts} static parts, its epilogue fused ({@link Gemm#run}; a step of a side-by-side
+     * lane), is cut: "one thread" or "N parts by rows|columns".
+     */
+    public static String describeParts(int form, int m, int n, int k, boolean accumulate, int parts) {
+        if (!Gemm.worthSplitting(m, n, k, parts)) return "one thread";
+        return parts + " parts" + (Gemm.splitsColumns(form, m, n, k, accumulate, parts) ? " by columns" : " by rows");
+    }
+
     // static part of parts
     private void part(int part, int parts) {
         Gemm.run(form, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, epilogueApart ? null : epilogue, workspaces[part],

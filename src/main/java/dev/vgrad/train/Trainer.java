@@ -192,10 +192,13 @@ public final class Trainer {
             return;
         }
         updates++;
-        int parts = Math.max(1, Math.min(executor.threads(), params.length / PARALLEL_UPDATE));
+        int parts = updateParts();
         if (parts > 1) WorkerPool.common().run(updateTask, parts);
         else updatePart(0, 1);
     }
+
+    // the parts the update is split into: the threads, at least PARALLEL_UPDATE parameters each
+    private int updateParts() { return Math.max(1, Math.min(executor.threads(), params.length / PARALLEL_UPDATE)); }
 
     /** Parameters per thread below which the update stays on the calling thread (a dispatch costs about a microsecond). */
     static final int PARALLEL_UPDATE = 1 << 15;
@@ -391,6 +394,12 @@ public final class Trainer {
     }
 
     public Executor executor() { return executor; }
+
+    /** The plan, how it runs on this trainer's threads ({@link Executor#describe}) and the optimizer. */
+    public String describe() {
+        int parts = updateParts();
+        return executor.describe() + String.format("optimizer: %s, its update in %d part%s%n", optimizer, parts, parts == 1 ? "" : "s");
+    }
 
     /** The arena (activations and gradients; not the input batch, which steps read in place); for diagnostics. */
     public float[] arena() { return arena; }

@@ -312,6 +312,36 @@ class ExecutorThreadsTest {
     }
 
     @Test
+    void describeSaysHowEachGemmStepRunsOnTheThreads() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Simd.VECTORIZED, "the scalar twins do not split");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Gemm.chunks(Gemm.NN, 128, 256, 784, false, 2) > 2, "blocks too small here");
+        GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
+        Node h = b.relu(b.dense("fc1", b.input("x", 128, 784), 256));
+        h = b.relu(b.dense("fc2", h, 256));
+        b.softmaxCrossEntropy(b.dense("out", h, 10));
+        Trainer t = new Trainer(b.build(), new Optimizer.Sgd(0.01f), 1);
+        t.setThreads(1);
+        String one = t.describe();
+        assertTrue(one.startsWith(t.plan().describe()), one);
+        assertTrue(one.contains("on 1 thread (the caller and 0 pool workers):"), one);
+        // the eight GEMM steps, each on one thread; the update in one part
+        assertEquals(8, one.split("one thread", -1).length - 1, one);
+        assertTrue(one.contains("its update in 1 part"), one);
+        t.setThreads(2);
+        String two = t.describe();
+        assertTrue(two.contains("on 2 threads (the caller and 1 pool worker):"), two);
+        // fc1's and fc2's forwards: 8 column blocks (256 wide), chunks, bias + ReLU after the parts; fc1's dW: 8 of its row
+        // blocks; the output layer's forward: two row parts; the two backward runs side by side, a product per lane
+        assertEquals(2, two.split("8 chunks by columns, epilogue apart by rows", -1).length - 1, two);
+        assertTrue(two.matches("(?s).*\\n +2 out +2 parts by rows\\n.*"), two);
+        assertTrue(two.contains("steps 4-6 side by side: lane 0 on 1 thread, lane 1 on 1"), two);
+        assertTrue(two.contains("steps 7-9 side by side: lane 0 on 1 thread, lane 1 on 1"), two);
+        assertTrue(two.matches("(?s).*\\n +7 dfc2.W +lane 1: one thread\\n.*"), two);
+        assertTrue(two.matches("(?s).*\\n +10 dfc1.W +8 chunks by rows\\n.*"), two);
+        assertTrue(two.contains("its update in 2 parts"), two);
+    }
+
+    @Test
     void describeRecordsTheGemmSpeciesAndSimdStatus() {
         String d = mlp(1).plan().describe();
         assertTrue(d.contains("gemm: ") && d.matches("(?s).*-bit, [468]x\\d+ register block.*"), d);

@@ -41,11 +41,7 @@ class SplitGemmTest {
             boolean acc = (boolean) cs[4];
             float[] a = random(r, m * k + 3), b = random(r, k * n + 5), c0 = random(r, m * n + 7);
             float[] bias = random(r, n), v = random(r, m * n + 7);
-            GemmEpilogue ep = switch ((int) cs[5]) {
-                case 1 -> new GemmEpilogue(bias, 0, Activation.LEAKY_RELU, 0.1f, null, 0);
-                case 2 -> GemmEpilogue.derivative(Activation.RELU, 0f, v, 7);
-                default -> null;
-            };
+            GemmEpilogue ep = epilogue((int) cs[5], bias, v);
             float[] one = c0.clone();
             Gemm.run(form, m, n, k, a, 3, b, 5, one, 7, acc, ep, new GemmWorkspace(m, n, k), 0, 1);
             for (int threads = 1; threads <= 4; threads++) {
@@ -109,6 +105,43 @@ class SplitGemmTest {
     }
 
     @Test
+    void describeSaysHowRunSplitsEachProduct() {
+        Assumptions.assumeTrue(Simd.VECTORIZED, "the scalar twins do not split");
+        Assumptions.assumeTrue(Gemm.chunks(Gemm.NN, 64, 256, 300, false, 2) > 2, "blocks too small here");
+        // hand-worked for two threads, at 16 lanes (8 x 32 blocks) and 8 (4 x 16) alike: 256 columns are 8 or 16 column
+        // blocks and 300 rows 38 or 75 row blocks, so at most 4 chunks a thread, 8; fc1's forward shape (64 rows <= MC)
+        String[] want = {
+            "8 chunks by columns, epilogue apart by rows",
+            "8 chunks by rows",
+            "2 parts by columns, epilogue apart by rows",
+            "2 parts by rows",
+            "2 parts by columns, epilogue apart by rows",
+            "2 parts by rows",
+            "2 parts by rows",
+            "one thread",
+        };
+        SplittableRandom r = new SplittableRandom(23);
+        for (int i = 0; i < CASES.length; i++) {
+            Object[] cs = CASES[i];
+            int form = (int) cs[0], m = (int) cs[1], n = (int) cs[2], k = (int) cs[3];
+            boolean acc = (boolean) cs[4];
+            GemmEpilogue ep = epilogue((int) cs[5], random(r, n), random(r, m * n + 7));
+            assertEquals(want[i], SplitGemm.describe(form, m, n, k, acc, ep, 2), (String) cs[6]);
+            // and what run does, on 1-4 threads: chunks exactly when it says so
+            float[] a = random(r, m * k + 3), b = random(r, k * n + 5), c = random(r, m * n + 7);
+            for (int threads = 1; threads <= 4; threads++) {
+                SplitGemm split = new SplitGemm(m, n, k, threads);
+                split.run(form, m, n, k, a, 3, b, 5, c, 7, acc, ep);
+                String d = SplitGemm.describe(form, m, n, k, acc, ep, threads);
+                assertEquals(d.contains("chunks") ? 1 : 0, split.chunkedRuns(), cs[6] + " on " + threads + " threads: " + d);
+                assertEquals(!Gemm.worthSplitting(m, n, k, threads), d.equals("one thread"), d);
+            }
+        }
+        assertEquals("2 parts by columns", SplitGemm.describeParts(Gemm.NT, 128, 256, 256, false, 2));
+        assertEquals("one thread", SplitGemm.describeParts(Gemm.NT, 128, 256, 256, false, 1));
+    }
+
+    @Test
     void threadCountsBelowOneAreRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SplitGemm(8, 8, 8, 0));
         assertEquals("threads must be >= 1, got 0", e.getMessage());
@@ -139,6 +172,15 @@ class SplitGemmTest {
                 }
             }
         }
+    }
+
+    // 0 none, 1 bias + leaky ReLU, 2 relu' of v (laid out like C at offset 7)
+    private static GemmEpilogue epilogue(int kind, float[] bias, float[] v) {
+        return switch (kind) {
+            case 1 -> new GemmEpilogue(bias, 0, Activation.LEAKY_RELU, 0.1f, null, 0);
+            case 2 -> GemmEpilogue.derivative(Activation.RELU, 0f, v, 7);
+            default -> null;
+        };
     }
 
     private static float[] random(SplittableRandom r, int len) {
