@@ -100,6 +100,9 @@ final class TrainCommand implements Callable<Integer> {
     boolean noProgress;
     @Option(names = "--verbose", description = "stack traces on errors")
     boolean verbose;
+    @Option(names = "--describe", description = "print the compiled plan (steps, GEMM paths, buffers) and how each matrix product "
+            + "splits over the threads, before training")
+    boolean describe;
     @Option(names = "--stop-after", hidden = true, defaultValue = "0", description = "stop after this epoch's checkpoint, as if interrupted (tests)")
     int stopAfter;
 
@@ -127,7 +130,7 @@ final class TrainCommand implements Callable<Integer> {
             List<String> ignored = new ArrayList<>();
             for (var o : spec.commandLine().getParseResult().matchedOptions()) {
                 String n = o.longestName();
-                if (!List.of("--epochs", "--out", "--resume", "--no-progress", "--verbose", "--stop-after", "--telemetry-every", "--on-divergence", "--threads")
+                if (!List.of("--epochs", "--out", "--resume", "--no-progress", "--verbose", "--describe", "--stop-after", "--telemetry-every", "--on-divergence", "--threads")
                         .contains(n)) ignored.add(n);
             }
             if (!ignored.isEmpty()) {
@@ -185,6 +188,7 @@ final class TrainCommand implements Callable<Integer> {
                 s.describeNetwork(loaded.features(), loaded.classes()), trainer.plan().paramsSize(), s.loss(), s.optimizer(), s.lr(), s.batch(),
                 s.seed(), Simd.FLOATS.vectorBitSize(), Simd.LANES, trainer.threads());
         if (done > 0) w.printf("resuming %s after epoch %d of %d%n", dir.resolve(CHECKPOINT), done, s.epochs());
+        if (describe) w.print(trainer.describe());
         w.flush();
 
         Files2.createDirectories(dir);

@@ -149,6 +149,19 @@ class CliTest {
         assertEquals(column(sb, 1), column(sa, 1));
     }
 
+    /** --describe prints the compiled plan and how each product splits over the threads, before the first epoch. */
+    @Test
+    void describePrintsThePlanAndTheSplitBeforeTraining() {
+        Cli c = Cli.run("train", "--out", dir.resolve("described").toString(), "--epochs", "1", "--layers", "32", "--threads", "2",
+                "--describe", "--no-progress");
+        assertEquals(0, c.code(), c::toString);
+        String plan = c.line("plan: training, batch ");
+        assertTrue(c.out().indexOf(plan) < c.out().indexOf("epoch 1/1"), c::toString);
+        c.line("gemm: ");
+        c.line("on 2 threads (the caller and 1 pool worker):");
+        assertTrue(c.line("optimizer: ").contains("its update in "), c::toString);
+    }
+
     /** --epochs on a resume below the epochs the checkpoint already holds cannot be honoured: a clear refusal, nothing written. */
     @Test
     void resumeWithFewerEpochsThanTheCheckpointHoldsIsRejected() throws Exception {
