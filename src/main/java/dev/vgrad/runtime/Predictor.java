@@ -571,6 +571,9 @@ public final class Predictor implements AutoCloseable {
         return new Warmup(calls, System.nanoTime() - t0, first, last);
     }
 
+    /** One-row calls split over two cores so far ({@link Options#splitCores}; 0 without it): a diagnostic for tests. */
+    long splitCalls() { return split == null ? 0 : split.acquired(); }
+
     /** The plan and how the dense layers are stored. */
     public String describe() {
         StringBuilder sb = new StringBuilder(plan.describe());

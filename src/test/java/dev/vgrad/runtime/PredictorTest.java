@@ -389,6 +389,29 @@ class PredictorTest {
                 assertArrayEquals(Arrays.copyOfRange(reference, r * 10, r * 10 + 10), y, "row " + r);
             }
             hammer(p, 4, 0, 300); // one caller at a time gets the helper, the others run unsplit
+            assertTrue(p.splitCalls() > 0, "some calls were split");
+        }
+    }
+
+    @Test
+    void aCallThatFindsTheSplitHelperParkedRunsUnsplitAndWakesItForTheCallsThatFollow() throws Exception {
+        try (Predictor p = trainer.predictor(Predictor.Options.defaults().withSplitCores(true))) {
+            float[] y = new float[10];
+            // idle for 20 ms, ten times the helper's spin: it has parked, and a call that came now would wait for it to wake
+            Thread.sleep(20);
+            long before = p.splitCalls();
+            p.predict(digits.x(), 0, y, 0);
+            assertEquals(before, p.splitCalls(), "the first call after a pause runs unsplit");
+            assertArrayEquals(Arrays.copyOfRange(reference, 0, 10), y);
+            // calls back to back wake it, and then take it (within a second at most, however slowly the host wakes it)
+            long until = System.nanoTime() + 1_000_000_000L;
+            int r = 0;
+            while (p.splitCalls() == before && System.nanoTime() < until) {
+                r = (r + 7) % digits.rows();
+                p.predict(digits.x(), r * 64, y, 0);
+                assertArrayEquals(Arrays.copyOfRange(reference, r * 10, r * 10 + 10), y, "row " + r);
+            }
+            assertTrue(p.splitCalls() > before, "calls back to back split again");
         }
     }
 
