@@ -23,7 +23,7 @@ import dev.vgrad.kernel.Softmax;
  * <p>GEMM steps (dense forward with its bias + activation epilogue fused, and the two backward
  * forms) run through one {@link SplitGemm}, which splits each over {@link #threads()} threads of the engine's
  * {@link WorkerPool} (static parts, or chunks claimed by free threads; a product split by columns runs its epilogue
- * apart, after the parts, split by rows), every thread packing into its own {@link GemmWorkspace}, allocated once, sized
+ * apart, after the parts, split by rows), every part packing into its own {@link GemmWorkspace}, allocated once, sized
  * from the plan's largest GEMM. The optimizer's update ({@code Trainer}) uses the same pool.
  * Results are bitwise identical for every thread count (the split is over rows or columns of C only).
  *
@@ -41,14 +41,13 @@ public final class Executor {
     private final GemmEpilogue[] epilogues;
     /** The largest GEMM of the plan (m, n, k taken separately): sizes the workspaces. */
     private final int maxM, maxN, maxK;
-    /** Every GEMM step runs through it: split over the threads, one packing workspace a thread. */
+    /** Every GEMM step runs through it: split over the threads, one packing workspace a part. */
     private SplitGemm split;
     /** The operand of each plan input, by name (every step that reads an input shares its operand). */
     private final java.util.Map<String, Operand> inputOperands = new java.util.HashMap<>();
     // an input read from the caller's array (bindInput), or null
     private Operand boundInput;
     private float[] boundData;
-    private int threads;
     // the side-by-side run being dispatched: steps [laneFrom, laneTo) on laneRows rows
     private final WorkerPool.Task laneTask = this::lanePart;
     private int laneFrom, laneTo, laneRows;
@@ -121,7 +120,7 @@ public final class Executor {
     public long chunkedRuns() { return split.chunkedRuns(); }
 
     /** Threads each GEMM is split over (a step of a side-by-side run: its lane's share of them). */
-    public int threads() { return threads; }
+    public int threads() { return split.threads(); }
 
     /**
      * Changes the thread count (allocates workspaces and starts pool workers as needed: call between
@@ -131,7 +130,6 @@ public final class Executor {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         if (split == null) split = new SplitGemm(maxM, maxN, maxK, threads);
         else split.setThreads(threads);
-        this.threads = threads;
     }
 
     /**
@@ -141,7 +139,7 @@ public final class Executor {
      */
     public String describe() {
         StringBuilder sb = new StringBuilder(plan.describe());
-        int rows = plan.batch();
+        int rows = plan.batch(), threads = split.threads();
         sb.append(String.format("on %d thread%s (the caller and %d pool worker%s):%n", threads, threads == 1 ? "" : "s", threads - 1,
                 threads == 2 ? "" : "s"));
         for (int s = 0; s < steps.length; s++) {
@@ -197,7 +195,7 @@ public final class Executor {
 
     // step s, or the side-by-side run it starts (on 2+ threads); returns the last step run
     private int runFrom(int s, int rows) {
-        if (threads < 2 || !plan.sideBySide(s, rows)) {
+        if (split.threads() < 2 || !plan.sideBySide(s, rows)) {
             run(steps[s], rows);
             return s;
         }
@@ -206,7 +204,7 @@ public final class Executor {
         laneFrom = s;
         laneTo = end;
         laneRows = rows;
-        WorkerPool.common().run(laneTask, threads);
+        WorkerPool.common().run(laneTask, split.threads());
         return end - 1;
     }
 
