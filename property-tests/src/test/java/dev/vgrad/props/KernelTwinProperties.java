@@ -270,6 +270,40 @@ class KernelTwinProperties {
         });
     }
 
+    @Test
+    @DisplayName("a GEMM split over 1-4 threads by the runtime (static parts, chunks claimed by free threads, an epilogue apart) is bitwise one thread's")
+    void splitGemmIsBitwiseOneThread() {
+        forAll(10, s -> new Object[] {s.between(0, 2), blockSize(300).draw(s), blockSize(300).draw(s), blockSize(400).draw(s), s.bool(),
+                s.between(1, 4), s.between(0, 2), Gens.data().draw(s)}, c -> {
+            int form = (Integer) c[0], m = (Integer) c[1], n = (Integer) c[2], k = (Integer) c[3], threads = (Integer) c[5];
+            boolean acc = (Boolean) c[4];
+            Gens.Data d = (Gens.Data) c[7];
+            float[] a = d.uniform(m * k, 1), b = d.uniform(k * n, 1), c0 = d.uniform(m * n, 1), v = d.uniform(m * n, 1);
+            // none, bias + leaky ReLU, or relu' of v (the dense forward's and the dx product's epilogues)
+            dev.vgrad.kernel.GemmEpilogue ep = switch ((Integer) c[6]) {
+                case 1 -> new dev.vgrad.kernel.GemmEpilogue(d.uniform(n, 1), 0, Activation.LEAKY_RELU, 0.1f, null, 0);
+                case 2 -> dev.vgrad.kernel.GemmEpilogue.derivative(Activation.RELU, 0f, v, 0);
+                default -> null;
+            };
+            float[] whole = c0.clone();
+            Gemm.run(form, m, n, k, a, 0, b, 0, whole, 0, acc, ep, new dev.vgrad.kernel.GemmWorkspace(m, n, k), 0, 1);
+            dev.vgrad.runtime.SplitGemm sg = new dev.vgrad.runtime.SplitGemm(m, n, k, threads);
+            // three times: a worker parked before the first product may wake after the caller has run every part (the pool
+            // runs parts a worker has not begun on the caller); the later products find it spinning and share the work
+            for (int rep = 0; rep < 3; rep++) {
+                float[] split = c0.clone();
+                sg.run(form, m, n, k, a, 0, b, 0, split, 0, acc, ep);
+                for (int i = 0; i < whole.length; i++) {
+                    if (Float.floatToIntBits(whole[i]) != Float.floatToIntBits(split[i])) {
+                        throw new AssertionError("gemm form " + form + " (" + m + "x" + n + "x" + k + ", beta " + (acc ? 1 : 0) + ", epilogue "
+                                + c[6] + ") on " + threads + " threads (" + dev.vgrad.runtime.SplitGemm.describe(form, m, n, k, acc, ep, threads)
+                                + "), run " + (rep + 1) + ", differs at " + i + ": " + split[i] + " vs " + whole[i]);
+                    }
+                }
+            }
+        });
+    }
+
     /** A size in [1, max]: half the time next to a multiple of 8 and of the lane count (block edges), else uniform. */
     static Gen<Integer> blockSize(int max) {
         return s -> {
