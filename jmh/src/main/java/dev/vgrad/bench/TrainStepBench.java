@@ -21,6 +21,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -29,7 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * samples/s (one op = one sample). Run:
  * {@code java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar TrainStepBench -prof gc}
  * (gc.alloc.rate.norm is bytes per sample: the target is 0). {@code telemetry}: per-layer telemetry at its
- * default interval ("on"), off, or sampled on every step ("every", {@code -p telemetry=every}).
+ * default interval ("on"), off, or sampled on every step ("every", {@code -p telemetry=every}). {@code busy}: threads
+ * of the benchmark's own that spin on arithmetic meanwhile ({@code -p busy=1}), as other work in a service or on a
+ * shared machine does, so that the cores are oversubscribed (default 0).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -47,7 +50,13 @@ public class TrainStepBench {
     @Param({"on", "off"})
     String telemetry;
 
+    /** Busy threads beside the trainer, each spinning on register arithmetic until the trial ends. */
+    @Param({"0"})
+    public int busy;
+
     Trainer trainer;
+    private volatile boolean stop;
+    private Thread[] busyThreads;
     float[] x;
     int[] labels;
 
@@ -76,6 +85,22 @@ public class TrainStepBench {
         double last = first;
         for (int i = 0; i < 20; i++) last = trainer.step(x, labels);
         if (!(last < first)) throw new IllegalStateException("training step does not lower the loss: " + first + " -> " + last);
+        busyThreads = new Thread[busy];
+        for (int t = 0; t < busy; t++) {
+            busyThreads[t] = Thread.ofPlatform().daemon().name("busy-" + t).start(() -> {
+                double z = 1;
+                while (!stop) {
+                    for (int i = 0; i < 1000; i++) z = z * 1.0000001 + 1e-9;
+                }
+                if (z == 42) System.out.println(z); // keeps the loop
+            });
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void stopBusyThreads() throws InterruptedException {
+        stop = true;
+        for (Thread t : busyThreads) t.join();
     }
 
     @Benchmark
