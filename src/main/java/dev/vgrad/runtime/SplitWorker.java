@@ -27,7 +27,7 @@ final class SplitWorker implements Runnable {
     private volatile int posted;
     private volatile int finished;
     private volatile boolean parked;
-    // when the last call asked for the helper (System.nanoTime): whether traffic would keep a woken helper spinning
+    // when the last call found the helper parked (System.nanoTime): whether traffic would keep a woken helper spinning
     private volatile long lastCall = System.nanoTime() - SPIN_NANOS;
     // calls that took the helper (written by the holder only)
     private volatile long acquired;
@@ -46,13 +46,14 @@ final class SplitWorker implements Runnable {
      * Takes the helper for one call; false if another caller has it, or if it is parked: woken, it would start its first
      * half tens of microseconds into the call (one 784-256-256-10 row at a call every 300 us: p50 43.6 us split against
      * 11.8 unsplit, probe). A call that finds it parked wakes it for the calls that follow when it came within the
-     * helper's spin time of the call before (traffic that keeps it spinning); at sparser traffic the helper stays
-     * parked and every call runs unsplit.
+     * helper's spin time of the previous call that found it parked (traffic that keeps it spinning); at sparser traffic
+     * the helper stays parked and every call runs unsplit.
      */
     boolean tryAcquire() {
-        long now = System.nanoTime(), last = lastCall;
-        lastCall = now;
         if (parked) {
+            // only calls that find it parked read the clock and write this shared field
+            long now = System.nanoTime(), last = lastCall;
+            lastCall = now;
             if (now - last < SPIN_NANOS) LockSupport.unpark(thread);
             return false;
         }
