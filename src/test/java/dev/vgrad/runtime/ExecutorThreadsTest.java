@@ -30,6 +30,30 @@ class ExecutorThreadsTest {
         return t;
     }
 
+    // 96-160-160-10 (ReLU, tanh, softmax cross-entropy) at batch 128: fc2's dx is large enough to split over a lane's two
+    // threads; the output layer's and fc2's backward run side by side (steps 4-6 and 7-9)
+    static Trainer laneMlp(Optimizer optimizer, int threads) {
+        GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
+        Node h = b.relu(b.dense("fc1", b.input("x", 128, 96), 160));
+        h = b.tanh(b.dense("fc2", h, 160));
+        b.softmaxCrossEntropy(b.dense("out", h, 10));
+        Trainer t = new Trainer(b.build(), optimizer, 8);
+        t.setThreads(threads);
+        return t;
+    }
+
+    static float[] uniform(SplittableRandom r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) r.nextDouble();
+        return x;
+    }
+
+    static int[] classes(SplittableRandom r, int n) {
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) y[i] = r.nextInt(10);
+        return y;
+    }
+
     @Test
     void trainingIsBitwiseIdenticalForOneTwoAndThreeThreads() {
         SplittableRandom r = new SplittableRandom(11);
@@ -93,18 +117,11 @@ class ExecutorThreadsTest {
         // batch 128: fc2's dx (128 x 160 x 160, lane 0) is large enough to split over the 2 threads lane 0 gets on 3 and
         // 4 threads, and fc2's dW (lane 1) over lane 1's 2 on 4; a batch of 4 rows runs the steps one after another
         SplittableRandom r = new SplittableRandom(14);
-        float[] x = new float[128 * 96];
-        int[] y = new int[128];
-        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
-        for (int i = 0; i < y.length; i++) y[i] = r.nextInt(10);
+        float[] x = uniform(r, 128 * 96);
+        int[] y = classes(r, 128);
         float[] reference = null;
         for (int threads = 1; threads <= 4; threads++) {
-            GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
-            Node h = b.relu(b.dense("fc1", b.input("x", 128, 96), 160));
-            h = b.tanh(b.dense("fc2", h, 160));
-            b.softmaxCrossEntropy(b.dense("out", h, 10));
-            Trainer t = new Trainer(b.build(), new Optimizer.Sgd(0.05f, 0.9f, false, 0f), 8);
-            t.setThreads(threads);
+            Trainer t = laneMlp(new Optimizer.Sgd(0.05f, 0.9f, false, 0f), threads);
             assertEquals(10, t.plan().runEnd(7), t.plan().describe());
             long before = t.executor().sideBySideRuns();
             for (int step = 0; step < 3; step++) t.step(x, y, 128);
@@ -283,19 +300,12 @@ class ExecutorThreadsTest {
         // the caller runs the workers' parts (static GEMM parts, chunks, side-by-side lanes), each with that
         // part's workspace, one after another: the same bits as one thread
         SplittableRandom r = new SplittableRandom(15);
-        float[] x = new float[128 * 96];
-        int[] y = new int[128];
-        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
-        for (int i = 0; i < y.length; i++) y[i] = r.nextInt(10);
+        float[] x = uniform(r, 128 * 96);
+        int[] y = classes(r, 128);
         float[] reference = null;
         WorkerPool pool = WorkerPool.common();
         for (int threads : new int[] {1, 2, 4}) {
-            GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
-            Node h = b.relu(b.dense("fc1", b.input("x", 128, 96), 160));
-            h = b.tanh(b.dense("fc2", h, 160));
-            b.softmaxCrossEntropy(b.dense("out", h, 10));
-            Trainer t = new Trainer(b.build(), new Optimizer.Adam(0.01f), 8);
-            t.setThreads(threads);
+            Trainer t = laneMlp(new Optimizer.Adam(0.01f), threads);
             long before = pool.partsRunByCaller();
             for (int step = 0; step < 6; step++) {
                 pool.holdWorkers(threads > 1 && step % 2 == 0);
