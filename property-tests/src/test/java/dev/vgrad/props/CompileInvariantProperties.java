@@ -206,35 +206,45 @@ class CompileInvariantProperties {
     @DisplayName("loss and gradients are bitwise the same on 1, 2 and 3 threads, runs of independent steps side by side included")
     void threadsChangeNoBit() {
         long[] sideBySide = new long[1];
-        forAll(10, Gens.wideGraphs(), c -> {
-            Graph g = c.graph();
-            Map<String, float[]> v = c.values(g);
-            int rows = c.rows().rows();
-            EngineRun one = new EngineRun(g, CompileOptions.defaults(), 1);
-            double l1 = one.run(v, rows);
-            for (int threads = 2; threads <= 3; threads++) {
-                EngineRun more = new EngineRun(g, CompileOptions.defaults(), threads);
-                // twice: a worker parked before the first run may wake after the caller has run its parts (the pool runs
-                // the parts a worker has not begun on the caller); the second run finds it spinning
-                for (int rep = 0; rep < 2; rep++) {
-                    double l2 = more.run(v, rows);
-                    if (Double.doubleToLongBits(l1) != Double.doubleToLongBits(l2)) {
-                        throw new AssertionError("loss " + l1 + " on 1 thread, " + l2 + " on " + threads + "\n" + more.plan.describe());
-                    }
-                    for (String w : GraphCase.differentiable(g)) {
-                        float[] a = one.grad(w, rows), b = more.grad(w, rows);
-                        for (int i = 0; i < a.length; i++) {
-                            if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(b[i])) {
-                                throw new AssertionError("dL/d" + w + "[" + i + "] = " + a[i] + " on 1 thread, " + b[i] + " on " + threads
-                                        + ", run " + (rep + 1) + "\n" + more.plan.describe());
-                            }
+        forAll(10, Gens.wideGraphs(), c -> sameOnTwoAndThreeThreads(c, sideBySide));
+        // the wide graphs must have exercised side-by-side runs at all
+        if (sideBySide[0] == 0) throw new AssertionError("no run of independent steps ran side by side in any case");
+    }
+
+    @Test
+    @DisplayName("loss and gradients are bitwise the same on 1, 2 and 3 threads on graphs whose products split on every GEMM path")
+    void threadsChangeNoBitWhereEveryPathSplits() {
+        forAll(10, Gens.splitGraphs(), c -> sameOnTwoAndThreeThreads(c, new long[1]));
+    }
+
+    // loss and every gradient of the graph on 2 and 3 threads, each run twice, bitwise those of one thread; counts the
+    // side-by-side runs into sideBySide[0]
+    private static void sameOnTwoAndThreeThreads(GraphCase c, long[] sideBySide) {
+        Graph g = c.graph();
+        Map<String, float[]> v = c.values(g);
+        int rows = c.rows().rows();
+        EngineRun one = new EngineRun(g, CompileOptions.defaults(), 1);
+        double l1 = one.run(v, rows);
+        for (int threads = 2; threads <= 3; threads++) {
+            EngineRun more = new EngineRun(g, CompileOptions.defaults(), threads);
+            // twice: a worker parked before the first run may wake after the caller has run its parts (the pool runs
+            // the parts a worker has not begun on the caller); the second run finds it spinning
+            for (int rep = 0; rep < 2; rep++) {
+                double l2 = more.run(v, rows);
+                if (Double.doubleToLongBits(l1) != Double.doubleToLongBits(l2)) {
+                    throw new AssertionError("loss " + l1 + " on 1 thread, " + l2 + " on " + threads + "\n" + more.executor.describe());
+                }
+                for (String w : GraphCase.differentiable(g)) {
+                    float[] a = one.grad(w, rows), b = more.grad(w, rows);
+                    for (int i = 0; i < a.length; i++) {
+                        if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(b[i])) {
+                            throw new AssertionError("dL/d" + w + "[" + i + "] = " + a[i] + " on 1 thread, " + b[i] + " on " + threads
+                                    + ", run " + (rep + 1) + "\n" + more.executor.describe());
                         }
                     }
                 }
-                sideBySide[0] += more.executor.sideBySideRuns();
             }
-        });
-        // the wide graphs must have exercised side-by-side runs at all
-        if (sideBySide[0] == 0) throw new AssertionError("no run of independent steps ran side by side in any case");
+            sideBySide[0] += more.executor.sideBySideRuns();
+        }
     }
 }

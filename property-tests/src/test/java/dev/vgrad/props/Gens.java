@@ -123,7 +123,22 @@ public final class Gens {
         }, s -> s.between(24, 96), 5);
     }
 
+    /**
+     * Graphs whose products are big enough to split over 2-3 threads on every path: batch 1-16 (the small-M path) or
+     * 128-300, widths 100-300, depth 1-3, an output of 1-16 (the narrow dot and outer products, and a short-k dx).
+     */
+    public static Gen<GraphCase> splitGraphs() {
+        return graphs(s -> {
+            int b = s.bool() ? s.between(1, 16) : s.between(128, 300);
+            return new Rows(b, s.bool() ? s.between(1, b) : b);
+        }, s -> s.between(100, 300), 3, s -> s.between(1, 16));
+    }
+
     private static Gen<GraphCase> graphs(Gen<Rows> rowsGen, Gen<Integer> width, int maxDepth) {
+        return graphs(rowsGen, width, maxDepth, size(10));
+    }
+
+    private static Gen<GraphCase> graphs(Gen<Rows> rowsGen, Gen<Integer> width, int maxDepth, Gen<Integer> outWidth) {
         return s -> {
             Rows rows = rowsGen.draw(s);
             int in = width.draw(s);
@@ -134,7 +149,7 @@ public final class Gens {
                 GraphCase.Kind kind = s.oneOf(GraphCase.Kind.values());
                 layers.add(new GraphCase.Layer(kind, width.draw(s), activation().draw(s), activation().draw(s), alpha().draw(s)));
             }
-            int out = size(10).draw(s);
+            int out = outWidth.draw(s);
             GraphCase.LossKind loss = s.oneOf(GraphCase.LossKind.values());
             return new GraphCase(rows, in, inputGrad, java.util.List.copyOf(layers), out, loss, data().draw(s));
         };
