@@ -145,7 +145,7 @@ public final class Executor {
         for (int s = 0; s < steps.length; s++) {
             Step st = steps[s];
             if (threads >= 2 && plan.sideBySide(s, rows)) {
-                int end = plan.runEnd(s), t0 = (threads + 1) / 2;
+                int end = plan.runEnd(s), t0 = laneZeroParts(threads);
                 sb.append(String.format("  steps %d-%d side by side: lane 0 on %d thread%s, lane 1 on %d%n", s, end - 1, t0,
                         t0 == 1 ? "" : "s", threads - t0));
                 for (int t = s; t < end; t++) {
@@ -208,10 +208,13 @@ public final class Executor {
         return end - 1;
     }
 
+    // the parts lane 0 (the heavier) of a side-by-side run takes of parts: the larger half; lane 1 takes the rest
+    private static int laneZeroParts(int parts) { return (parts + 1) / 2; }
+
     // part of parts of a side-by-side run: lane 0 takes parts [0, ceil(parts / 2)), lane 1 the rest; each GEMM of a lane
     // is split over the lane's parts (each part packing into its own workspace), any other step runs on the lane's first
     private void lanePart(int part, int parts) {
-        int parts0 = (parts + 1) / 2;
+        int parts0 = laneZeroParts(parts);
         int lane = part < parts0 ? 0 : 1;
         int lp = lane == 0 ? part : part - parts0, lps = lane == 0 ? parts0 : parts - parts0;
         for (int s = laneFrom; s < laneTo; s++) {

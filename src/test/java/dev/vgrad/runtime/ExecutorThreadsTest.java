@@ -57,10 +57,8 @@ class ExecutorThreadsTest {
     @Test
     void trainingIsBitwiseIdenticalForOneTwoAndThreeThreads() {
         SplittableRandom r = new SplittableRandom(11);
-        float[] x = new float[48 * 97];
-        float[] y = new float[48 * 10];
-        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
-        for (int i = 0; i < y.length; i++) y[i] = (float) r.nextDouble();
+        float[] x = uniform(r, 48 * 97);
+        float[] y = uniform(r, 48 * 10);
         float[] reference = null;
         double refLoss = 0;
         for (int threads = 1; threads <= 3; threads++) {
@@ -86,10 +84,8 @@ class ExecutorThreadsTest {
         // 330 x 301 + 301 x 7 parameters: more than 2^15 per thread for 3 threads, so the update itself is split (telemetry off:
         // the observed update stays on one thread); Adam and momentum SGD carry state across steps
         SplittableRandom r = new SplittableRandom(12);
-        float[] x = new float[8 * 330];
-        float[] y = new float[8 * 7];
-        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
-        for (int i = 0; i < y.length; i++) y[i] = (float) r.nextDouble();
+        float[] x = uniform(r, 8 * 330);
+        float[] y = uniform(r, 8 * 7);
         Optimizer[] optimizers = {new Optimizer.Adam(1e-3f), new Optimizer.AdamW(1e-3f),
                 new Optimizer.Sgd(0.01f, 0.9f, true, 1e-4f)};
         for (Optimizer o : optimizers) {
@@ -145,9 +141,8 @@ class ExecutorThreadsTest {
         assertTrue(Gemm.splitsColumns(Gemm.NN, 128, 250, 200, false, 2) && Gemm.splitsColumns(Gemm.NT, 128, 250, 173, false, 2));
         SplittableRandom r = new SplittableRandom(15);
         float[] x = new float[128 * 200];
-        float[] y = new float[128 * 10];
         for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
-        for (int i = 0; i < y.length; i++) y[i] = (float) r.nextDouble();
+        float[] y = uniform(r, 128 * 10);
         float[] reference = null;
         for (int threads = 1; threads <= 3; threads++) {
             GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
@@ -181,10 +176,8 @@ class ExecutorThreadsTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(Gemm.chunks(Gemm.NN, 64, 256, 300, false, 2) > 2, "blocks too small here");
         assertTrue(Gemm.chunks(Gemm.TN, 300, 256, 64, false, 2) > 2);
         SplittableRandom r = new SplittableRandom(16);
-        float[] x = new float[64 * 300];
-        int[] y = new int[64];
-        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
-        for (int i = 0; i < y.length; i++) y[i] = r.nextInt(10);
+        float[] x = uniform(r, 64 * 300);
+        int[] y = classes(r, 64);
         int[] rows = {64, 64, 37};
         Trainer one = chunkedMlp(1);
         for (int n : rows) one.step(x, y, n);
@@ -212,10 +205,8 @@ class ExecutorThreadsTest {
         // a 512 x 2048 input (4 MiB packed, larger than any core's L2 here): two K blocks and several M blocks
         // in every GEMM of the first layer, split over two threads
         SplittableRandom r = new SplittableRandom(13);
-        float[] x = new float[512 * 2048];
-        float[] y = new float[512 * 3];
-        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
-        for (int i = 0; i < y.length; i++) y[i] = (float) r.nextDouble();
+        float[] x = uniform(r, 512 * 2048);
+        float[] y = uniform(r, 512 * 3);
         float[] reference = null;
         for (int threads = 1; threads <= 2; threads++) {
             GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
