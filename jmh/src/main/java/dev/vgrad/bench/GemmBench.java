@@ -66,6 +66,29 @@ public class GemmBench {
     @Param({"vgrad", "openblas"})
     public String impl;
 
+    /**
+     * {@link #paired}'s two timings, per iteration: each library's GFLOPS over the calls of that iteration and their
+     * ratio (vgrad / OpenBLAS; above 1 when vgrad is faster). Both libraries ran in the same iterations, so a slow
+     * spell of the host weighs on both.
+     */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class Pair {
+        long vgradNanos, blasNanos, flops;
+        boolean blasFirst;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            vgradNanos = blasNanos = flops = 0;
+        }
+
+        public double vgradGflops() { return vgradNanos == 0 ? 0 : (double) flops / vgradNanos; }
+
+        public double blasGflops() { return blasNanos == 0 ? 0 : (double) flops / blasNanos; }
+
+        public double ratio() { return vgradNanos == 0 ? 0 : (double) blasNanos / vgradNanos; }
+    }
+
     /** FLOPs done: reported per ns, i.e. GFLOPS. */
     @State(Scope.Thread)
     @AuxCounters(AuxCounters.Type.OPERATIONS)
@@ -97,17 +120,19 @@ public class GemmBench {
         // the runtime's own split (static parts or chunks claimed by free threads, a column split's epilogue apart)
         split = new SplitGemm(m, n, k, threads);
         relu = new GemmEpilogue(random(r, n), 0, Activation.RELU, 0f, null, 0);
+        if (Blas.SGEMM.isPresent()) {
+            sa = MemorySegment.ofArray(a);
+            sb = MemorySegment.ofArray(b);
+            sc = MemorySegment.ofArray(c);
+        }
         if (impl.equals("openblas")) {
             if (Blas.SGEMM.isEmpty()) {
                 System.out.println("NOTE: OpenBLAS not found (apt-get install -y libopenblas0-pthread): openblas cases skipped");
                 skip = true;
                 return;
             }
-            sa = MemorySegment.ofArray(a);
-            sb = MemorySegment.ofArray(b);
-            sc = MemorySegment.ofArray(c);
-            Blas.setThreads(threads);
         }
+        Blas.setThreads(threads);
         System.out.println("\nvgrad GEMM: " + GemmBlocking.describe());
         checkAgreement();
     }
@@ -144,6 +169,31 @@ public class GemmBench {
         if (impl.equals("openblas")) blas(sa, sb, sc);
         else runVgrad();
         counter.flops += flop;
+        return c;
+    }
+
+    /**
+     * vgrad and OpenBLAS on one thread, one call each in turn on the same arrays, in the same JVM and the same
+     * iterations (the result: {@link Pair}'s GFLOPS of each and their ratio). On this shared host one JVM can run
+     * the same kernel 30 % slower than the next, a spell that {@link #gemm}'s separate forks meet one library at a time;
+     * here both meet it. Rows with {@code impl=openblas} or two threads do nothing (two libraries' spinning
+     * threads would slow each other), nor do any without OpenBLAS.
+     */
+    @Benchmark
+    public float[] paired(Pair pair) {
+        if (!impl.equals("vgrad") || threads != 1 || sa == null) return c;
+        // in turn which goes first, so that neither always finds the other's lines in cache
+        pair.blasFirst = !pair.blasFirst;
+        long t0 = System.nanoTime();
+        if (pair.blasFirst) blas(sa, sb, sc);
+        else runVgrad();
+        long t1 = System.nanoTime();
+        if (pair.blasFirst) runVgrad();
+        else blas(sa, sb, sc);
+        long t2 = System.nanoTime();
+        pair.vgradNanos += pair.blasFirst ? t2 - t1 : t1 - t0;
+        pair.blasNanos += pair.blasFirst ? t1 - t0 : t2 - t1;
+        pair.flops += flop;
         return c;
     }
 

@@ -62,14 +62,7 @@ public class TrainStepBench {
 
     @Setup(Level.Trial)
     public void setup() {
-        GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
-        Node in = b.input("x", BATCH, 784);
-        Node h = b.relu(b.dense("fc1", in, 256));
-        h = b.relu(b.dense("fc2", h, 256));
-        b.softmaxCrossEntropy(b.dense("out", h, 10));
-        trainer = new Trainer(b.build(), new Optimizer.Sgd(0.01f), 1);
-        trainer.setThreads(threads);
-        trainer.telemetry().setInterval(switch (telemetry) {
+        trainer = mlp(threads, switch (telemetry) {
             case "on" -> Telemetry.DEFAULT_INTERVAL;
             case "off" -> 0;
             case "every" -> 1;
@@ -95,6 +88,19 @@ public class TrainStepBench {
                 if (z == 42) System.out.println(z); // keeps the loop
             });
         }
+    }
+
+    /** The benchmark's model: MLP 784-256-256-10, ReLU, softmax cross-entropy, SGD(0.01), batch 128, seed 1. */
+    static Trainer mlp(int threads, int telemetryInterval) {
+        GraphBuilder b = Graph.builder().defaultInit(Init.HE_UNIFORM);
+        Node in = b.input("x", BATCH, 784);
+        Node h = b.relu(b.dense("fc1", in, 256));
+        h = b.relu(b.dense("fc2", h, 256));
+        b.softmaxCrossEntropy(b.dense("out", h, 10));
+        Trainer t = new Trainer(b.build(), new Optimizer.Sgd(0.01f), 1);
+        t.setThreads(threads);
+        t.telemetry().setInterval(telemetryInterval);
+        return t;
     }
 
     @TearDown(Level.Trial)
