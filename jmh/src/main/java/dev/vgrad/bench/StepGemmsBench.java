@@ -23,14 +23,17 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The eight GEMMs of one {@link TrainStepBench} step, alone and back to back: the MLP 784-256-256-10 at batch 128,
- * each product's output feeding the next as in the step (forward fc1, fc2, out; backward out's dW and dx, fc2's dW
- * and dx, fc1's dW), and nothing else (no bias, activation, loss or update). Score: samples/s (one op = one sample),
- * the bound a training step reaches with that library's GEMMs and every other part of the step free. {@code impl}:
- * vgrad's kernels split as the runtime splits a step's ({@link SplitGemm}), or OpenBLAS {@code cblas_sgemm} on its
+ * each product reading the outputs of those before it as in the step (forward fc1, fc2, out; backward out's dW and
+ * dx, fc2's dW and dx, fc1's dW; the loss gradient dz3 is random), and nothing else (no bias, activation, loss or
+ * update). Score: samples/s (one op = one sample),
+ * on one thread the bound a training step reaches with that library's GEMMs and every other part of the step free
+ * (on two, the step runs some of these products side by side and splits others by chunks, so this chain, every
+ * product split over both threads, is not its bound). {@code impl}:
+ * vgrad's kernels, each product split by the runtime's {@link SplitGemm}, or OpenBLAS {@code cblas_sgemm} on its
  * own threads (skipped with a note when {@code libopenblas.so.0} is missing).
  *
- * <p>{@link #paired} runs in turn, in the same iterations, the whole training step ({@link TrainStepBench}'s
- * trainer on the same threads), these GEMMs on vgrad and (one thread only) these GEMMs on OpenBLAS, so that a slow
+ * <p>{@link #paired} runs, in the same iterations, the whole training step ({@link TrainStepBench}'s trainer on the
+ * same threads), then these GEMMs on vgrad and (one thread only) on OpenBLAS in alternating order, so that a slow
  * spell of the host weighs on all of them: its {@link Triple} reads samples/s of each and the step's share of each
  * bound. Run:
  * {@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -jar jmh/target/benchmarks.jar StepGemmsBench}
@@ -58,7 +61,7 @@ public class StepGemmsBench {
     @AuxCounters(AuxCounters.Type.EVENTS)
     public static class Triple {
         long stepNanos, vgradNanos, blasNanos, samples;
-        int turn;
+        boolean blasFirst;
 
         @Setup(Level.Iteration)
         public void reset() {
@@ -149,56 +152,75 @@ public class StepGemmsBench {
     }
 
     /**
-     * The whole step, vgrad's GEMMs alone and OpenBLAS's GEMMs alone, one of each a call in a rotating order (each
-     * first in turn). The vgrad rows run it; the openblas rows do nothing. On two threads, or without OpenBLAS, the
-     * OpenBLAS part is left out (its threads and vgrad's spinning workers would slow each other) and reads 0.
+     * The whole step, then vgrad's GEMMs alone and OpenBLAS's GEMMs alone, the two chains in alternating order: each
+     * chain follows the step (which evicts its operands) in half the calls and the other chain (which leaves the
+     * shared operands warm) in the other half. The vgrad rows run it; the openblas rows do nothing. On two threads,
+     * or without OpenBLAS, the OpenBLAS chain is left out (its threads and vgrad's spinning workers would slow each
+     * other) and reads 0; vgrad's chain then always follows the step.
      */
     @Benchmark
     @OperationsPerInvocation(BATCH)
     public float[] paired(Triple t) {
         if (trainer == null) return null;
-        int sides = threads == 1 && pairedSegments != null ? 3 : 2;
-        t.turn = (t.turn + 1) % sides;
-        for (int i = 0; i < sides; i++) {
-            int which = (t.turn + i) % sides;
-            long t0 = System.nanoTime();
-            if (which == 0) trainer.step(x, labels);
-            else if (which == 1) for (Product p : products) split.run(p.form(), p.m(), p.n(), p.k(), p.a(), 0, p.b(), 0, p.c(), 0, false, null);
-            else for (int j = 0; j < products.length; j++) blas(products[j], pairedSegments[j]);
-            long dt = System.nanoTime() - t0;
-            if (which == 0) t.stepNanos += dt;
-            else if (which == 1) t.vgradNanos += dt;
-            else t.blasNanos += dt;
-        }
+        long t0 = System.nanoTime();
+        trainer.step(x, labels);
+        long t1 = System.nanoTime();
+        t.stepNanos += t1 - t0;
+        boolean blas = threads == 1 && pairedSegments != null;
+        t.blasFirst = blas && !t.blasFirst;
+        if (t.blasFirst) t.blasNanos += blasChain();
+        t.vgradNanos += vgradChain();
+        if (blas && !t.blasFirst) t.blasNanos += blasChain();
         t.samples += BATCH;
         return products[products.length - 1].c();
     }
 
+    private long vgradChain() {
+        long t0 = System.nanoTime();
+        for (Product p : products) split.run(p.form(), p.m(), p.n(), p.k(), p.a(), 0, p.b(), 0, p.c(), 0, false, null);
+        return System.nanoTime() - t0;
+    }
+
+    private long blasChain() {
+        long t0 = System.nanoTime();
+        for (int j = 0; j < products.length; j++) blas(products[j], pairedSegments[j]);
+        return System.nanoTime() - t0;
+    }
+
     // refuse to measure wrong products: each of the chain's products by vgrad against OpenBLAS on the same operands
-    // (or the scalar twin when OpenBLAS is missing), within 1e-5 k of the product's largest magnitude
+    // (or the scalar twin when OpenBLAS is missing), element by element within 2 k eps (|A|·|B|) of that element, the
+    // sum of the two rounding-error bounds of a k-term dot product
     private void checkAgreement() {
         for (int i = 0; i < products.length; i++) {
             Product p = products[i];
             split.run(p.form(), p.m(), p.n(), p.k(), p.a(), 0, p.b(), 0, p.c(), 0, false, null);
             float[] mine = p.c().clone();
-            if (pairedSegments != null) {
-                blas(p, pairedSegments[i]);
-            } else {
-                switch (p.form()) {
-                    case Gemm.NN -> Gemm.nnScalar(p.m(), p.n(), p.k(), p.a(), 0, p.b(), 0, p.c(), 0, false);
-                    case Gemm.NT -> Gemm.ntScalar(p.m(), p.n(), p.k(), p.a(), 0, p.b(), 0, p.c(), 0, false);
-                    default -> Gemm.tnScalar(p.m(), p.n(), p.k(), p.a(), 0, p.b(), 0, p.c(), 0, false);
-                }
-            }
-            float scale = 0;
-            for (float v : p.c()) scale = Math.max(scale, Math.abs(v));
+            if (pairedSegments != null) blas(p, pairedSegments[i]);
+            else scalar(p.form(), p.m(), p.n(), p.k(), p.a(), p.b(), p.c());
+            float[] bound = new float[mine.length];
+            scalar(p.form(), p.m(), p.n(), p.k(), abs(p.a()), abs(p.b()), bound);
+            float tolerance = 2f * p.k() * Math.ulp(1f);
             for (int e = 0; e < mine.length; e++) {
-                if (!(Math.abs(mine[e] - p.c()[e]) <= 1e-5f * p.k() * Math.max(1f, scale))) {
+                if (!(Math.abs(mine[e] - p.c()[e]) <= tolerance * bound[e] + Float.MIN_NORMAL)) {
                     throw new IllegalStateException("product " + i + " (form " + p.form() + ", " + p.m() + " x " + p.n() + " x " + p.k()
                             + "): vgrad and the reference disagree at " + e + ": " + mine[e] + " vs " + p.c()[e]);
                 }
             }
         }
+    }
+
+    private static void scalar(int form, int m, int n, int k, float[] a, float[] b, float[] c) {
+        switch (form) {
+            case Gemm.NN -> Gemm.nnScalar(m, n, k, a, 0, b, 0, c, 0, false);
+            case Gemm.NT -> Gemm.ntScalar(m, n, k, a, 0, b, 0, c, 0, false);
+            default -> Gemm.tnScalar(m, n, k, a, 0, b, 0, c, 0, false);
+        }
+    }
+
+    private static float[] abs(float[] v) {
+        float[] a = new float[v.length];
+        for (int i = 0; i < v.length; i++) a[i] = Math.abs(v[i]);
+        return a;
     }
 
     private static void blas(Product p, MemorySegment[] s) {
