@@ -147,11 +147,7 @@ public class GemmBench {
             MemorySegment out = MemorySegment.ofArray(ref);
             blas(MemorySegment.ofArray(a), MemorySegment.ofArray(b), out);
         } else if ((long) m * n * k <= 1L << 27) {
-            switch (form) {
-                case 'n' -> Gemm.nnScalar(m, n, k, a, 0, b, 0, ref, 0, false);
-                case 't' -> Gemm.ntScalar(m, n, k, a, 0, b, 0, ref, 0, false);
-                default -> Gemm.tnScalar(m, n, k, a, 0, b, 0, ref, 0, false);
-            }
+            scalar(gemmForm(), m, n, k, a, b, ref);
         } else {
             ref = mine;
         }
@@ -231,16 +227,20 @@ public class GemmBench {
     }
 
     private void blas(MemorySegment pa, MemorySegment pb, MemorySegment pc) {
-        int ta = form == 'T' ? Blas.TRANS : Blas.NO_TRANS, tb = form == 't' ? Blas.TRANS : Blas.NO_TRANS;
-        int lda = form == 'T' ? m : k, ldb = form == 't' ? k : n;
-        try {
-            Blas.SGEMM.get().invokeExact(Blas.ROW_MAJOR, ta, tb, m, n, k, 1f, pa, lda, pb, ldb, 0f, pc, n);
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
+        Blas.sgemm(gemmForm(), m, n, k, pa, pb, pc);
+    }
+
+    /** C = op(A)·op(B) by the scalar twin, in form {@link Gemm#NN}, NT or TN (A, B and C whole arrays). */
+    static void scalar(int form, int m, int n, int k, float[] a, float[] b, float[] c) {
+        switch (form) {
+            case Gemm.NN -> Gemm.nnScalar(m, n, k, a, 0, b, 0, c, 0, false);
+            case Gemm.NT -> Gemm.ntScalar(m, n, k, a, 0, b, 0, c, 0, false);
+            default -> Gemm.tnScalar(m, n, k, a, 0, b, 0, c, 0, false);
         }
     }
 
-    private static float[] random(SplittableRandom r, int len) {
+    /** Uniform in [-1, 1). */
+    static float[] random(SplittableRandom r, int len) {
         float[] x = new float[len];
         for (int i = 0; i < len; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
         return x;
@@ -267,6 +267,17 @@ public class GemmBench {
             }
             SGEMM = Optional.ofNullable(sgemm);
             SET_THREADS = Optional.ofNullable(setThreads);
+        }
+
+        /** C = op(A)·op(B) by {@code cblas_sgemm}, row-major, in form {@link Gemm#NN}, NT or TN (A, B, C whole arrays). */
+        static void sgemm(int form, int m, int n, int k, MemorySegment a, MemorySegment b, MemorySegment c) {
+            int ta = form == Gemm.TN ? TRANS : NO_TRANS, tb = form == Gemm.NT ? TRANS : NO_TRANS;
+            int lda = form == Gemm.TN ? m : k, ldb = form == Gemm.NT ? k : n;
+            try {
+                SGEMM.get().invokeExact(ROW_MAJOR, ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
+            } catch (Throwable e) {
+                throw new IllegalStateException(e);
+            }
         }
 
         static void setThreads(int t) {

@@ -95,9 +95,9 @@ public class StepGemmsBench {
     @Setup(Level.Trial)
     public void setup() {
         SplittableRandom r = new SplittableRandom(7);
-        float[] x = random01(r, BATCH * IN), w1 = random(r, IN * HIDDEN), w2 = random(r, HIDDEN * HIDDEN), w3 = random(r, HIDDEN * OUT);
+        float[] x = random01(r, BATCH * IN), w1 = GemmBench.random(r, IN * HIDDEN), w2 = GemmBench.random(r, HIDDEN * HIDDEN), w3 = GemmBench.random(r, HIDDEN * OUT);
         float[] h1 = new float[BATCH * HIDDEN], h2 = new float[BATCH * HIDDEN], z3 = new float[BATCH * OUT];
-        float[] dz3 = random(r, BATCH * OUT), dh2 = new float[BATCH * HIDDEN], dh1 = new float[BATCH * HIDDEN];
+        float[] dz3 = GemmBench.random(r, BATCH * OUT), dh2 = new float[BATCH * HIDDEN], dh1 = new float[BATCH * HIDDEN];
         float[] dw3 = new float[HIDDEN * OUT], dw2 = new float[HIDDEN * HIDDEN], dw1 = new float[IN * HIDDEN];
         products = new Product[] {
             // forward: h1 = x W1, h2 = h1 W2, z3 = h2 W3
@@ -196,9 +196,9 @@ public class StepGemmsBench {
             split.run(p.form(), p.m(), p.n(), p.k(), p.a(), 0, p.b(), 0, p.c(), 0, false, null);
             float[] mine = p.c().clone();
             if (pairedSegments != null) blas(p, pairedSegments[i]);
-            else scalar(p.form(), p.m(), p.n(), p.k(), p.a(), p.b(), p.c());
+            else GemmBench.scalar(p.form(), p.m(), p.n(), p.k(), p.a(), p.b(), p.c());
             float[] bound = new float[mine.length];
-            scalar(p.form(), p.m(), p.n(), p.k(), abs(p.a()), abs(p.b()), bound);
+            GemmBench.scalar(p.form(), p.m(), p.n(), p.k(), abs(p.a()), abs(p.b()), bound);
             float tolerance = 2f * p.k() * Math.ulp(1f);
             for (int e = 0; e < mine.length; e++) {
                 if (!(Math.abs(mine[e] - p.c()[e]) <= tolerance * bound[e] + Float.MIN_NORMAL)) {
@@ -209,14 +209,6 @@ public class StepGemmsBench {
         }
     }
 
-    private static void scalar(int form, int m, int n, int k, float[] a, float[] b, float[] c) {
-        switch (form) {
-            case Gemm.NN -> Gemm.nnScalar(m, n, k, a, 0, b, 0, c, 0, false);
-            case Gemm.NT -> Gemm.ntScalar(m, n, k, a, 0, b, 0, c, 0, false);
-            default -> Gemm.tnScalar(m, n, k, a, 0, b, 0, c, 0, false);
-        }
-    }
-
     private static float[] abs(float[] v) {
         float[] a = new float[v.length];
         for (int i = 0; i < v.length; i++) a[i] = Math.abs(v[i]);
@@ -224,26 +216,13 @@ public class StepGemmsBench {
     }
 
     private static void blas(Product p, MemorySegment[] s) {
-        int ta = p.form() == Gemm.TN ? GemmBench.Blas.TRANS : GemmBench.Blas.NO_TRANS;
-        int tb = p.form() == Gemm.NT ? GemmBench.Blas.TRANS : GemmBench.Blas.NO_TRANS;
-        int lda = p.form() == Gemm.TN ? p.m() : p.k(), ldb = p.form() == Gemm.NT ? p.k() : p.n();
-        try {
-            GemmBench.Blas.SGEMM.get().invokeExact(GemmBench.Blas.ROW_MAJOR, ta, tb, p.m(), p.n(), p.k(), 1f, s[0], lda, s[1], ldb, 0f, s[2], p.n());
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
-        }
+        GemmBench.Blas.sgemm(p.form(), p.m(), p.n(), p.k(), s[0], s[1], s[2]);
     }
 
     // the step's input: [0, 1) as in TrainStepBench
     private static float[] random01(SplittableRandom r, int len) {
         float[] v = new float[len];
         for (int i = 0; i < len; i++) v[i] = (float) r.nextDouble();
-        return v;
-    }
-
-    private static float[] random(SplittableRandom r, int len) {
-        float[] v = new float[len];
-        for (int i = 0; i < len; i++) v[i] = (float) (r.nextDouble() * 2 - 1);
         return v;
     }
 }
