@@ -52,6 +52,8 @@ public final class Executor {
     private final WorkerPool.Task laneTask = this::lanePart;
     private int laneFrom, laneTo, laneRows;
     private long sideBySideRuns;
+    // times forward's and backward's steps when set
+    private StepTimer timer;
 
     /** The default thread count: {@code -Dvgrad.threads=N}, else the available processors. */
     public static int defaultThreads() {
@@ -179,19 +181,40 @@ public final class Executor {
         int end = plan.forwardSteps();
         for (int s = 0; s < end; s++) {
             Step st = steps[s];
-            if (st.kind().isLoss()) {
-                if (withLoss) loss = run(st, rows);
-            } else {
-                s = runFrom(s, rows);
-            }
+            if (st.kind().isLoss() && !withLoss) continue;
+            long t0 = timer == null ? 0 : System.nanoTime();
+            int last = s;
+            if (st.kind().isLoss()) loss = run(st, rows);
+            else last = runFrom(s, rows);
+            if (timer != null) timer.record(s, last + 1, rows, System.nanoTime() - t0);
+            s = last;
         }
         return loss;
     }
 
     /** Runs the backward steps (after a forward with the loss): parameter gradients are overwritten. */
     public void backward(int rows) {
-        for (int s = plan.forwardSteps(); s < steps.length; s++) s = runFrom(s, rows);
+        for (int s = plan.forwardSteps(); s < steps.length; s++) {
+            long t0 = timer == null ? 0 : System.nanoTime();
+            int last = runFrom(s, rows);
+            if (timer != null) timer.record(s, last + 1, rows, System.nanoTime() - t0);
+            s = last;
+        }
     }
+
+    /**
+     * Times each step {@link #forward} and {@link #backward} run from now on into {@code timer} (sized for this plan's
+     * steps), or stops timing with null. Timing costs two clock reads a step and allocates nothing.
+     */
+    public void setTimer(StepTimer timer) {
+        if (timer != null && timer.steps() != steps.length) {
+            throw new IllegalArgumentException("the timer has room for " + timer.steps() + " steps, the plan has " + steps.length);
+        }
+        this.timer = timer;
+    }
+
+    /** The timer set by {@link #setTimer}, or null. */
+    public StepTimer timer() { return timer; }
 
     // step s, or the side-by-side run it starts (on 2+ threads); returns the last step run
     private int runFrom(int s, int rows) {

@@ -10,6 +10,7 @@ import dev.vgrad.kernel.Finite;
 import dev.vgrad.kernel.Optimizers;
 import dev.vgrad.kernel.Simd;
 import dev.vgrad.runtime.Executor;
+import dev.vgrad.runtime.StepTimer;
 import dev.vgrad.runtime.WorkerPool;
 import dev.vgrad.runtime.Predictor;
 
@@ -165,19 +166,83 @@ public final class Trainer {
     }
 
     private double run(int rows) {
-        double loss = executor.forward(rows, true);
-        // divergence: checked before anything is updated; a backoff restored an earlier state, so run the batch again
-        retry = divergence.check(loss, steps);
-        if (retry) return loss;
-        long step = steps;
-        boolean sample = telemetry.begin(step);
-        if (sample) telemetry.activations(arena, rows);
-        executor.backward(rows);
-        update();
-        // the update is applied, so the step counts before telemetry calls out: a listener that throws cannot leave it behind
-        steps++;
-        if (sample) telemetry.finish(step);
-        return loss;
+        long t0 = timer == null ? 0 : System.nanoTime();
+        // only training steps' plan steps are profiled, not loss(), forward() or gradients() between them
+        if (timer != null) executor.setTimer(timer);
+        try {
+            double loss = executor.forward(rows, true);
+            // divergence: checked before anything is updated; a backoff restored an earlier state, so run the batch again
+            retry = divergence.check(loss, steps);
+            if (retry) return loss;
+            long step = steps;
+            boolean sample = telemetry.begin(step);
+            if (sample) telemetry.activations(arena, rows);
+            executor.backward(rows);
+            long u0 = timer == null ? 0 : System.nanoTime();
+            update();
+            if (timer != null) profiled(rows, t0, u0, System.nanoTime());
+            // the update is applied, so the step counts before telemetry calls out: a listener that throws cannot leave it behind
+            steps++;
+            if (sample) telemetry.finish(step);
+            return loss;
+        } finally {
+            executor.setTimer(null);
+        }
+    }
+
+    // ---- profiling ----
+
+    // set between startProfile and stopProfile: the plan steps' times; and the training steps' and updates' own
+    private StepTimer timer;
+    private long profSteps, profRows, profStepNanos, profMinStep, profUpdateNanos, profMinUpdate;
+
+    private void profiled(int rows, long t0, long u0, long now) {
+        profSteps++;
+        profRows += rows;
+        profStepNanos += now - t0;
+        profMinStep = Math.min(profMinStep, now - t0);
+        profUpdateNanos += now - u0;
+        profMinUpdate = Math.min(profMinUpdate, now - u0);
+    }
+
+    /**
+     * Starts timing the training steps that follow, each step of the plan and the update apart (a profile under way
+     * starts again). Costs a few clock reads a step and allocates nothing once started; {@link #stopProfile} ends it.
+     */
+    public void startProfile() {
+        if (timer == null || timer.steps() != plan.steps().size()) timer = new StepTimer(plan.steps().size());
+        else timer.reset();
+        profSteps = profRows = profStepNanos = profUpdateNanos = 0;
+        profMinStep = profMinUpdate = Long.MAX_VALUE;
+    }
+
+    /** Whether a profile is under way. */
+    public boolean profiling() { return timer != null; }
+
+    /** Ends the profile {@link #startProfile} began and returns it. */
+    public StepProfile stopProfile() {
+        if (!profiling()) throw new IllegalStateException("no profile under way: call startProfile() first");
+        int parts = updateParts();
+        StepProfile p = new StepProfile(plan, executor.threads(), String.format("%s, %d part%s", optimizer.getClass().getSimpleName().toLowerCase(),
+                parts, parts == 1 ? "" : "s"), profSteps, profRows, profStepNanos, profMinStep, profUpdateNanos, profMinUpdate, timer);
+        timer = null;
+        return p;
+    }
+
+    /**
+     * Runs {@code steps} training steps on the same batch (x and labels as for {@link #step(float[], int[])}), timed step
+     * by step, and returns the profile. They are real steps: the weights move as in any other.
+     */
+    public StepProfile profile(float[] x, int[] labels, int steps) {
+        if (steps < 1) throw new IllegalArgumentException("steps to profile must be >= 1, got " + steps);
+        startProfile();
+        try {
+            for (int i = 0; i < steps; i++) step(x, labels);
+        } catch (RuntimeException | Error e) {
+            timer = null;
+            throw e;
+        }
+        return stopProfile();
     }
 
     /**

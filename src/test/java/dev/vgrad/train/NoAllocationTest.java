@@ -55,6 +55,17 @@ class NoAllocationTest {
     }
 
     @Test
+    void profiledStepsAllocateNothing() {
+        // a profile under way (Trainer.startProfile) times every plan step, side-by-side runs included, into arrays
+        // made when it starts
+        Trainer t = mlp(32, 64, 128, 7);
+        t.setThreads(2);
+        t.startProfile();
+        assertNoAllocation(t, 32, 64, 10);
+        if (t.stopProfile().steps() == 0) fail("the steps should have been profiled");
+    }
+
+    @Test
     void anOutputLayerOneVectorWideAllocatesNothing() {
         // as many classes as lanes (16 here): the output layer's forward takes a vector of C per row (18 rows: two
         // 8-row blocks and 2 single rows; the partial batch of 11: a block and a 3-row block), its dW two 8-column
