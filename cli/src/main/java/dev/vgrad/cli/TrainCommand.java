@@ -103,6 +103,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--describe", description = "print the compiled plan (steps, GEMM paths, buffers) and how each matrix product "
             + "splits over the threads, before training")
     boolean describe;
+    @Option(names = "--profile", description = "time each step of the compiled plan and the optimizer update over the run's "
+            + "training steps, and print where a step's time went (mean and fastest microseconds, GFLOPS, share)")
+    boolean profile;
     @Option(names = "--stop-after", hidden = true, defaultValue = "0", description = "stop after this epoch's checkpoint, as if interrupted (tests)")
     int stopAfter;
 
@@ -130,7 +133,8 @@ final class TrainCommand implements Callable<Integer> {
             List<String> ignored = new ArrayList<>();
             for (var o : spec.commandLine().getParseResult().matchedOptions()) {
                 String n = o.longestName();
-                if (!List.of("--epochs", "--out", "--resume", "--no-progress", "--verbose", "--describe", "--stop-after", "--telemetry-every", "--on-divergence", "--threads")
+                if (!List.of("--epochs", "--out", "--resume", "--no-progress", "--verbose", "--describe", "--profile", "--stop-after", "--telemetry-every",
+                        "--on-divergence", "--threads")
                         .contains(n)) ignored.add(n);
             }
             if (!ignored.isEmpty()) {
@@ -194,6 +198,7 @@ final class TrainCommand implements Callable<Integer> {
         Files2.createDirectories(dir);
         int width = Integer.toString(s.epochs()).length();
         long startAll = System.nanoTime();
+        if (profile) trainer.startProfile();
         long trainedSamples = 0;
         double trainNanos = 0;
         for (int epoch = done + 1; epoch <= s.epochs(); epoch++) {
@@ -232,6 +237,7 @@ final class TrainCommand implements Callable<Integer> {
             if (epoch == stopAfter && epoch < s.epochs()) {
                 TrainingChart.write(dir.resolve(CHART), s.data(), history);
                 writeTelemetry(dir, s, layers);
+                if (profile) w.print(trainer.stopProfile().describe());
                 w.printf("stopped after epoch %d; continue with: vgrad train --out %s --resume%n", epoch, dir);
                 return 0;
             }
@@ -241,6 +247,7 @@ final class TrainCommand implements Callable<Integer> {
         int correct = (int) Math.round(t.accuracy() * parts.test.rows());
         w.printf("test loss %.6f  accuracy %.2f%% (%d/%d)%n", t.loss(), 100 * t.accuracy(), correct, parts.test.rows());
         w.printf("total %.2f s, training throughput %,.0f samples/s%n", total, trainNanos == 0 ? 0 : trainedSamples / (trainNanos / 1e9));
+        if (profile) w.print(trainer.stopProfile().describe());
         Map<String, String> meta = new LinkedHashMap<>(s.toMetadata());
         meta.put("vgrad.input.scale", Float.toString(s.scale()));
         meta.put(TEST_ACCURACY, Double.toString(t.accuracy()));

@@ -162,6 +162,23 @@ class CliTest {
         assertTrue(c.line("optimizer: ").contains("its update in "), c::toString);
     }
 
+    /** --profile prints, after training, each plan step's time over the run's training steps, the update's and the rest. */
+    @Test
+    void profilePrintsWhereAStepsTimeWentAfterTraining() {
+        Cli c = Cli.run("train", "--out", dir.resolve("profiled").toString(), "--epochs", "2", "--layers", "32", "--threads", "1",
+                "--batch", "32", "--profile", "--no-progress");
+        assertEquals(0, c.code(), c::toString);
+        // two epochs of the training part, in batches of 32: every training step, no validation pass
+        int train = Integer.parseInt(c.line("vgrad train: digits, ").replaceAll("^vgrad train: digits, (\\d+) train .*", "$1"));
+        String head = c.line("profile: ");
+        assertTrue(head.startsWith(String.format("profile: %,d training steps on 1 thread, %,d samples: ", 2 * ((train + 31) / 32), 2 * train)),
+                head);
+        assertTrue(c.out().indexOf("total ") < c.out().indexOf(head), "after the run: " + c);
+        assertTrue(c.line("  0       fwd  gemm.nn+bias+relu ").contains("fc1"), c::toString);
+        assertTrue(c.out().lines().anyMatch(l -> l.contains(" update ") && l.contains("adam, 1 part")), c::toString);
+        assertTrue(c.out().lines().anyMatch(l -> l.contains(" rest ") && l.contains("input, loss check, telemetry")), c::toString);
+    }
+
     /** --epochs on a resume below the epochs the checkpoint already holds cannot be honoured: a clear refusal, nothing written. */
     @Test
     void resumeWithFewerEpochsThanTheCheckpointHoldsIsRejected() throws Exception {
