@@ -32,7 +32,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * (gc.alloc.rate.norm is bytes per sample: the target is 0). {@code telemetry}: per-layer telemetry at its
  * default interval ("on"), off, or sampled on every step ("every", {@code -p telemetry=every}). {@code busy}: threads
  * of the benchmark's own that spin on arithmetic meanwhile ({@code -p busy=1}), as other work in a service or on a
- * shared machine does, so that the cores are oversubscribed (default 0).
+ * shared machine does, so that the cores are oversubscribed (default 0). {@code profile}: "on" prints where the last
+ * iteration's steps spent their time, plan step by plan step ({@code -p profile=on}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -53,6 +54,13 @@ public class TrainStepBench {
     /** Busy threads beside the trainer, each spinning on register arithmetic until the trial ends. */
     @Param({"0"})
     public int busy;
+
+    /**
+     * "on": profile each measurement iteration's steps ({@code Trainer.startProfile}) and print the last one's table
+     * (each plan step's time, the update's and the rest) when the trial ends; default off.
+     */
+    @Param({"off"})
+    public String profile;
 
     Trainer trainer;
     private volatile boolean stop;
@@ -103,10 +111,17 @@ public class TrainStepBench {
         return t;
     }
 
+    @Setup(Level.Iteration)
+    public void startProfile() {
+        if (profile.equals("on")) trainer.startProfile();
+        else if (!profile.equals("off")) throw new IllegalArgumentException("profile must be on or off, got " + profile);
+    }
+
     @TearDown(Level.Trial)
     public void stopBusyThreads() throws InterruptedException {
         stop = true;
         for (Thread t : busyThreads) t.join();
+        if (trainer.profiling()) System.out.print(System.lineSeparator() + trainer.stopProfile().describe());
     }
 
     @Benchmark
