@@ -22,6 +22,18 @@ public final class StepTimer {
         reset();
     }
 
+    private StepTimer(StepTimer o) {
+        nanos = o.nanos.clone();
+        minNanos = o.minNanos.clone();
+        calls = o.calls.clone();
+        rows = o.rows.clone();
+        inRuns = o.inRuns.clone();
+        runEnd = o.runEnd.clone();
+    }
+
+    /** A copy of what has been recorded so far, which later recording does not change. */
+    public StepTimer snapshot() { return new StepTimer(this); }
+
     /** Forgets everything recorded. */
     public void reset() {
         java.util.Arrays.fill(nanos, 0);

@@ -17,11 +17,11 @@ public final class StepProfile {
     private final int threads;
     private final String update;
     private final long steps, rows, stepNanos, minStepNanos, updateNanos, minUpdateNanos;
-    private final long[] nanos, minNanos, calls, stepRows, inRuns;
-    private final int[] runEnd;
+    // the plan steps' times: a snapshot, never recorded into
+    private final StepTimer t;
 
     StepProfile(Plan plan, int threads, String update, long steps, long rows, long stepNanos, long minStepNanos, long updateNanos,
-                long minUpdateNanos, StepTimer t) {
+                long minUpdateNanos, StepTimer timer) {
         this.plan = plan;
         this.threads = threads;
         this.update = update;
@@ -31,21 +31,7 @@ public final class StepProfile {
         this.minStepNanos = steps == 0 ? 0 : minStepNanos;
         this.updateNanos = updateNanos;
         this.minUpdateNanos = steps == 0 ? 0 : minUpdateNanos;
-        int n = t.steps();
-        nanos = new long[n];
-        minNanos = new long[n];
-        calls = new long[n];
-        stepRows = new long[n];
-        inRuns = new long[n];
-        runEnd = new int[n];
-        for (int s = 0; s < n; s++) {
-            nanos[s] = t.nanos(s);
-            minNanos[s] = t.minNanos(s);
-            calls[s] = t.calls(s);
-            stepRows[s] = t.rows(s);
-            inRuns[s] = t.inRuns(s);
-            runEnd[s] = t.runEnd(s);
-        }
+        this.t = timer.snapshot();
     }
 
     /** Training steps profiled (a batch the divergence guard ran again counts once; its forward steps count each run). */
@@ -70,31 +56,31 @@ public final class StepProfile {
     public double updateMicros() { return steps == 0 ? 0 : updateNanos / 1e3 / steps; }
 
     /** Times plan step {@code s} ran alone or started a side-by-side run. */
-    public long calls(int s) { return calls[s]; }
+    public long calls(int s) { return t.calls(s); }
 
     /** Mean wall time of plan step {@code s} a call (its whole run when it started one), in microseconds. */
-    public double micros(int s) { return calls[s] == 0 ? 0 : nanos[s] / 1e3 / calls[s]; }
+    public double micros(int s) { return t.calls(s) == 0 ? 0 : t.nanos(s) / 1e3 / t.calls(s); }
 
     /** Its fastest call, in microseconds. */
-    public double minMicros(int s) { return minNanos[s] / 1e3; }
+    public double minMicros(int s) { return t.minNanos(s) / 1e3; }
 
     /** Times plan step {@code s} ran inside a side-by-side run an earlier step started (timed with that step). */
-    public long inRuns(int s) { return inRuns[s]; }
+    public long inRuns(int s) { return t.inRuns(s); }
 
     /** GFLOP a second of plan step {@code s} (with the steps of the run it started), over its calls. */
     public double gflops(int s) {
-        if (nanos[s] == 0) return 0;
-        int end = Math.max(runEnd[s], s + 1);
+        if (t.nanos(s) == 0) return 0;
+        int end = Math.max(t.runEnd(s), s + 1);
         double flop = 0;
-        for (int t = s; t < end; t++) flop += (double) plan.steps().get(t).flops() * stepRows[s] / plan.batch();
-        return flop / nanos[s];
+        for (int q = s; q < end; q++) flop += (double) plan.steps().get(q).flops() * t.rows(s) / plan.batch();
+        return flop / t.nanos(s);
     }
 
     /** The microseconds a step spent outside the plan's steps and the update: input, divergence check, telemetry. */
     public double restMicros() {
         if (steps == 0) return 0;
         long inSteps = 0;
-        for (long v : nanos) inSteps += v;
+        for (int s = 0; s < t.steps(); s++) inSteps += t.nanos(s);
         return (stepNanos - inSteps - updateNanos) / 1e3 / steps;
     }
 
@@ -105,20 +91,20 @@ public final class StepProfile {
                 steps, threads, threads == 1 ? "" : "s", rows, stepMicros(), minStepMicros(), samplesPerSecond()));
         sb.append(String.format("  %-7s %-4s %-26s %-34s %7s %10s %10s %8s %7s%n", "#", "pass", "kernel", "node", "calls", "mean us",
                 "min us", "GFLOPS", "share"));
-        for (int s = 0; s < nanos.length; s++) {
+        for (int s = 0; s < t.steps(); s++) {
             Step st = plan.steps().get(s);
-            if (calls[s] == 0 && inRuns[s] > 0) continue; // in a run printed with the step that started it
-            int end = Math.max(runEnd[s], s + 1);
+            if (t.calls(s) == 0 && t.inRuns(s) > 0) continue; // in a run printed with the step that started it
+            int end = Math.max(t.runEnd(s), s + 1);
             String id = end > s + 1 ? s + "-" + (end - 1) : Integer.toString(s);
             String kernel = st.kernel(), node = st.label();
             if (end > s + 1) {
                 kernel = "side by side";
                 StringBuilder names = new StringBuilder();
-                for (int t = s; t < end; t++) names.append(t == s ? "" : ", ").append(plan.steps().get(t).label());
+                for (int q = s; q < end; q++) names.append(q == s ? "" : ", ").append(plan.steps().get(q).label());
                 node = names.toString();
             }
             sb.append(String.format("  %-7s %-4s %-26s %-34s %,7d %,10.1f %,10.1f %8s %6.1f%%%n", id, st.backward() ? "bwd" : "fwd", kernel,
-                    node, calls[s], micros(s), minMicros(s), calls[s] == 0 ? "" : String.format("%.1f", gflops(s)), share(nanos[s])));
+                    node, t.calls(s), micros(s), minMicros(s), t.calls(s) == 0 ? "" : String.format("%.1f", gflops(s)), share(t.nanos(s))));
         }
         sb.append(String.format("  %-7s %-4s %-26s %-34s %,7d %,10.1f %,10.1f %8s %6.1f%%%n", "", "", "update", update, steps, updateMicros(),
                 minUpdateNanos / 1e3, "", share(updateNanos)));
