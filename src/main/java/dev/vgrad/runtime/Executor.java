@@ -181,25 +181,29 @@ public final class Executor {
         int end = plan.forwardSteps();
         for (int s = 0; s < end; s++) {
             Step st = steps[s];
-            if (st.kind().isLoss() && !withLoss) continue;
-            long t0 = timer == null ? 0 : System.nanoTime();
-            int last = s;
-            if (st.kind().isLoss()) loss = run(st, rows);
-            else last = runFrom(s, rows);
-            if (timer != null) timer.record(s, last + 1, rows, System.nanoTime() - t0);
-            s = last;
+            if (!st.kind().isLoss()) {
+                s = timedRunFrom(s, rows);
+            } else if (withLoss) {
+                long t0 = timer == null ? 0 : System.nanoTime();
+                loss = run(st, rows);
+                if (timer != null) timer.record(s, s + 1, rows, System.nanoTime() - t0);
+            }
         }
         return loss;
     }
 
     /** Runs the backward steps (after a forward with the loss): parameter gradients are overwritten. */
     public void backward(int rows) {
-        for (int s = plan.forwardSteps(); s < steps.length; s++) {
-            long t0 = timer == null ? 0 : System.nanoTime();
-            int last = runFrom(s, rows);
-            if (timer != null) timer.record(s, last + 1, rows, System.nanoTime() - t0);
-            s = last;
-        }
+        for (int s = plan.forwardSteps(); s < steps.length; s++) s = timedRunFrom(s, rows);
+    }
+
+    // runFrom, timed into the timer when one is set
+    private int timedRunFrom(int s, int rows) {
+        if (timer == null) return runFrom(s, rows);
+        long t0 = System.nanoTime();
+        int last = runFrom(s, rows);
+        timer.record(s, last + 1, rows, System.nanoTime() - t0);
+        return last;
     }
 
     /**

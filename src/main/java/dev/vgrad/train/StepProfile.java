@@ -8,9 +8,11 @@ import dev.vgrad.runtime.StepTimer;
  * Where the training steps' time went, step by step of the plan: {@link Trainer#startProfile} to
  * {@link Trainer#stopProfile}, or {@link Trainer#profile}. Wall time from the calling thread's clock
  * ({@code System.nanoTime}), summed over the training steps run in between (validation and prediction calls are not
- * counted). Steps that ran side by side on 2+ threads are one run, timed as a whole. What the plan steps and the
- * update leave of a training step is the rest: binding the input and labels, the divergence check, telemetry.
- * A snapshot: later steps do not change it.
+ * counted). A plan step that ran alone is one row; steps that ran side by side on 2+ threads are one run, timed as a
+ * whole, a row of their own. The update row is the optimizer's pass (with telemetry's norms on the steps it samples).
+ * What those leave of the training steps is the rest: reading the input and labels, the divergence check,
+ * telemetry's other work, and the forward passes of batches the divergence guard ran again. A snapshot: later steps
+ * do not change it.
  */
 public final class StepProfile {
     private final Plan plan;
@@ -34,10 +36,13 @@ public final class StepProfile {
         this.t = timer.snapshot();
     }
 
-    /** Training steps profiled (a batch the divergence guard ran again counts once; its forward steps count each run). */
-    public long steps() { return steps; }
+    /** Training steps profiled (a batch the divergence guard ran again counts once). */
+    public long trainingSteps() { return steps; }
 
-    /** Rows (samples) those steps trained on. */
+    /** Steps of the plan (the indices the per-step methods take). */
+    public int planSteps() { return t.steps(); }
+
+    /** Rows (samples) the training steps trained on. */
     public long rows() { return rows; }
 
     /** Threads the trainer ran on when the profile was taken. */
@@ -52,39 +57,59 @@ public final class StepProfile {
     /** Samples a second over the profiled steps. */
     public double samplesPerSecond() { return stepNanos == 0 ? 0 : rows / (stepNanos / 1e9); }
 
-    /** Mean wall time of the optimizer update a step, in microseconds. */
+    /** Mean wall time of the optimizer update a training step, in microseconds. */
     public double updateMicros() { return steps == 0 ? 0 : updateNanos / 1e3 / steps; }
 
-    /** Times plan step {@code s} ran alone or started a side-by-side run. */
+    /** The fastest update, in microseconds. */
+    public double minUpdateMicros() { return minUpdateNanos / 1e3; }
+
+    /** Times plan step {@code s} ran alone. */
     public long calls(int s) { return t.calls(s); }
 
-    /** Mean wall time of plan step {@code s} a call (its whole run when it started one), in microseconds. */
+    /** Mean wall time of plan step {@code s} run alone, in microseconds a call (0 when it never ran alone). */
     public double micros(int s) { return t.calls(s) == 0 ? 0 : t.nanos(s) / 1e3 / t.calls(s); }
 
-    /** Its fastest call, in microseconds. */
+    /** Its fastest lone call, in microseconds. */
     public double minMicros(int s) { return t.minNanos(s) / 1e3; }
+
+    /** GFLOP a second of plan step {@code s} run alone: its FLOPs at the rows run over its time (0 without time). */
+    public double gflops(int s) { return gflops(s, s + 1, t.rows(s), t.nanos(s)); }
+
+    /** Side-by-side runs plan step {@code s} started (2+ threads). */
+    public long runCalls(int s) { return t.runCalls(s); }
+
+    /** The end (exclusive) of the longest run it started, or 0. */
+    public int runEnd(int s) { return t.runEnd(s); }
+
+    /** Mean wall time of those runs, in microseconds a run. */
+    public double runMicros(int s) { return t.runCalls(s) == 0 ? 0 : t.runNanos(s) / 1e3 / t.runCalls(s); }
+
+    /** The fastest of those runs, in microseconds. */
+    public double runMinMicros(int s) { return t.runMinNanos(s) / 1e3; }
+
+    /** GFLOP a second of those runs: the FLOPs of all their steps at the rows run over their time. */
+    public double runGflops(int s) { return gflops(s, Math.max(t.runEnd(s), s + 1), t.runRows(s), t.runNanos(s)); }
 
     /** Times plan step {@code s} ran inside a side-by-side run an earlier step started (timed with that step). */
     public long inRuns(int s) { return t.inRuns(s); }
 
-    /** GFLOP a second of plan step {@code s} (with the steps of the run it started), over its calls. */
-    public double gflops(int s) {
-        if (t.nanos(s) == 0) return 0;
-        int end = Math.max(t.runEnd(s), s + 1);
+    /** The microseconds a training step spent outside the plan's steps and the update (see the class comment). */
+    public double restMicros() { return steps == 0 ? 0 : restNanos() / 1e3 / steps; }
+
+    private long restNanos() { return stepNanos - t.totalNanos() - updateNanos; }
+
+    // FLOPs of plan steps [from, to) at `rows` rows in all (Step.flops is at the compiled batch) over `nanos`
+    private double gflops(int from, int to, long rows, long nanos) {
+        if (nanos == 0) return 0;
         double flop = 0;
-        for (int q = s; q < end; q++) flop += (double) plan.steps().get(q).flops() * t.rows(s) / plan.batch();
-        return flop / t.nanos(s);
+        for (int q = from; q < to; q++) flop += (double) plan.steps().get(q).flops() * rows / plan.batch();
+        return flop / nanos;
     }
 
-    /** The microseconds a step spent outside the plan's steps and the update: input, divergence check, telemetry. */
-    public double restMicros() {
-        if (steps == 0) return 0;
-        long inSteps = 0;
-        for (int s = 0; s < t.steps(); s++) inSteps += t.nanos(s);
-        return (stepNanos - inSteps - updateNanos) / 1e3 / steps;
-    }
-
-    /** A table of the plan's steps: calls, mean and fastest microseconds, GFLOPS and share of the training steps' time. */
+    /**
+     * A table: a row per plan step run alone and per side-by-side run (calls, mean and fastest microseconds, GFLOPS,
+     * share of the training steps' time), then the update and the rest.
+     */
     public String describe() {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("profile: %,d training steps on %d thread%s, %,d samples: %,.1f us a step (fastest %,.1f), %,.0f samples/s%n",
@@ -93,28 +118,30 @@ public final class StepProfile {
                 "min us", "GFLOPS", "share"));
         for (int s = 0; s < t.steps(); s++) {
             Step st = plan.steps().get(s);
-            if (t.calls(s) == 0 && t.inRuns(s) > 0) continue; // in a run printed with the step that started it
-            int end = Math.max(t.runEnd(s), s + 1);
-            String id = end > s + 1 ? s + "-" + (end - 1) : Integer.toString(s);
-            String kernel = st.kernel(), node = st.label();
-            if (end > s + 1) {
-                kernel = "side by side";
+            String pass = st.backward() ? "bwd" : "fwd";
+            // a step that never ran alone nor started a run: in others' runs only, or never run (a row of zeros)
+            if (t.calls(s) > 0 || (t.runCalls(s) == 0 && t.inRuns(s) == 0)) {
+                row(sb, Integer.toString(s), pass, st.kernel(), st.label(), t.calls(s), micros(s), minMicros(s), gflops(s), t.nanos(s));
+            }
+            if (t.runCalls(s) > 0) {
+                int end = t.runEnd(s);
                 StringBuilder names = new StringBuilder();
                 for (int q = s; q < end; q++) names.append(q == s ? "" : ", ").append(plan.steps().get(q).label());
-                node = names.toString();
+                row(sb, s + "-" + (end - 1), pass, "side by side", names.toString(), t.runCalls(s), runMicros(s), runMinMicros(s),
+                        runGflops(s), t.runNanos(s));
             }
-            sb.append(String.format("  %-7s %-4s %-26s %-34s %,7d %,10.1f %,10.1f %8s %6.1f%%%n", id, st.backward() ? "bwd" : "fwd", kernel,
-                    node, t.calls(s), micros(s), minMicros(s), t.calls(s) == 0 ? "" : String.format("%.1f", gflops(s)), share(t.nanos(s))));
         }
-        sb.append(String.format("  %-7s %-4s %-26s %-34s %,7d %,10.1f %,10.1f %8s %6.1f%%%n", "", "", "update", update, steps, updateMicros(),
-                minUpdateNanos / 1e3, "", share(updateNanos)));
-        sb.append(String.format("  %-7s %-4s %-26s %-34s %7s %,10.1f %10s %8s %6.1f%%%n", "", "", "rest", "input, loss check, telemetry", "",
-                restMicros(), "", "", stepNanos == 0 ? 0.0 : 100.0 * restMicros() * steps * 1e3 / stepNanos));
+        row(sb, "", "", "update", update, steps, updateMicros(), minUpdateMicros(), 0, updateNanos);
+        row(sb, "", "", "rest", "input, loss check, telemetry", -1, restMicros(), -1, 0, restNanos());
         return sb.toString();
     }
 
-    private double share(long n) {
-        return stepNanos == 0 ? 0 : 100.0 * n / stepNanos;
+    // one row; calls or min < 0 and gflops 0 leave their column empty
+    private void row(StringBuilder sb, String id, String pass, String kernel, String node, long calls, double micros, double min,
+                     double gflops, long nanos) {
+        sb.append(String.format("  %-7s %-4s %-26s %-34s %7s %,10.1f %10s %8s %6.1f%%%n", id, pass, kernel, node,
+                calls < 0 ? "" : String.format("%,d", calls), micros, min < 0 ? "" : String.format("%,.1f", min),
+                gflops == 0 ? "" : String.format("%.1f", gflops), stepNanos == 0 ? 0.0 : 100.0 * nanos / stepNanos));
     }
 
     @Override

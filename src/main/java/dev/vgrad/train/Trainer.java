@@ -113,23 +113,29 @@ public final class Trainer {
 
     /** One step on the first {@code rows} rows of x and labels (rows <= the compiled batch). */
     public double step(float[] x, int[] labels, int rows) {
+        StepTimer timed = timer;
+        long t0 = timed == null ? 0 : System.nanoTime();
         double loss;
         do {
             feedInput(x, rows);
             feedLabels(labels, rows);
             loss = run(rows);
         } while (retry);
+        if (timed != null) profiled(timed, rows, t0);
         return loss;
     }
 
     /** One step for a regression-style loss (mse, bce-with-logits) with float targets. */
     public double step(float[] x, float[] targets, int rows) {
+        StepTimer timed = timer;
+        long t0 = timed == null ? 0 : System.nanoTime();
         double loss;
         do {
             feedInput(x, rows);
             feedTargets(targets, rows);
             loss = run(rows);
         } while (retry);
+        if (timed != null) profiled(timed, rows, t0);
         return loss;
     }
 
@@ -166,7 +172,6 @@ public final class Trainer {
     }
 
     private double run(int rows) {
-        long t0 = timer == null ? 0 : System.nanoTime();
         // only training steps' plan steps are profiled, not loss(), forward() or gradients() between them
         if (timer != null) executor.setTimer(timer);
         try {
@@ -180,7 +185,7 @@ public final class Trainer {
             executor.backward(rows);
             long u0 = timer == null ? 0 : System.nanoTime();
             update();
-            if (timer != null) profiled(rows, t0, u0, System.nanoTime());
+            if (timer != null) profiledUpdate(System.nanoTime() - u0);
             // the update is applied, so the step counts before telemetry calls out: a listener that throws cannot leave it behind
             steps++;
             if (sample) telemetry.finish(step);
@@ -196,21 +201,28 @@ public final class Trainer {
     private StepTimer timer;
     private long profSteps, profRows, profStepNanos, profMinStep, profUpdateNanos, profMinUpdate;
 
-    private void profiled(int rows, long t0, long u0, long now) {
+    private void profiledUpdate(long nanos) {
+        profUpdateNanos += nanos;
+        profMinUpdate = Math.min(profMinUpdate, nanos);
+    }
+
+    // a training step that began at t0 with `timed` as the profile's timer: counted unless that profile ended meanwhile
+    private void profiled(StepTimer timed, int rows, long t0) {
+        if (timer != timed) return;
+        long n = System.nanoTime() - t0;
         profSteps++;
         profRows += rows;
-        profStepNanos += now - t0;
-        profMinStep = Math.min(profMinStep, now - t0);
-        profUpdateNanos += now - u0;
-        profMinUpdate = Math.min(profMinUpdate, now - u0);
+        profStepNanos += n;
+        profMinStep = Math.min(profMinStep, n);
     }
 
     /**
      * Starts timing the training steps that follow, each step of the plan and the update apart (a profile under way
-     * starts again). Costs a few clock reads a step and allocates nothing once started; {@link #stopProfile} ends it.
+     * starts again, empty). Costs a few clock reads a step and allocates nothing once started; {@link #stopProfile}
+     * ends it.
      */
     public void startProfile() {
-        if (timer == null || timer.steps() != plan.steps().size()) timer = new StepTimer(plan.steps().size());
+        if (timer == null) timer = new StepTimer(plan.steps().size());
         else timer.reset();
         profSteps = profRows = profStepNanos = profUpdateNanos = 0;
         profMinStep = profMinUpdate = Long.MAX_VALUE;
@@ -231,17 +243,28 @@ public final class Trainer {
 
     /**
      * Runs {@code steps} training steps on the same batch (x and labels as for {@link #step(float[], int[])}), timed step
-     * by step, and returns the profile. They are real steps: the weights move as in any other.
+     * by step, and returns their profile (a profile under way is replaced). They are real steps: the weights move as in
+     * any other. If a step fails, the profile ends and the failure is thrown.
      */
     public StepProfile profile(float[] x, int[] labels, int steps) {
+        return profile(steps, () -> step(x, labels));
+    }
+
+    /** {@link #profile(float[], int[], int)} for a regression-style loss with float targets, on whole batches. */
+    public StepProfile profile(float[] x, float[] targets, int steps) {
+        return profile(steps, () -> step(x, targets, plan.batch()));
+    }
+
+    private StepProfile profile(int steps, Runnable step) {
         if (steps < 1) throw new IllegalArgumentException("steps to profile must be >= 1, got " + steps);
         startProfile();
         try {
-            for (int i = 0; i < steps; i++) step(x, labels);
+            for (int i = 0; i < steps; i++) step.run();
         } catch (RuntimeException | Error e) {
             timer = null;
             throw e;
         }
+        if (!profiling()) throw new IllegalStateException("the profile was stopped while its steps ran (stopProfile from a listener?)");
         return stopProfile();
     }
 

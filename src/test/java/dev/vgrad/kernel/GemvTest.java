@@ -184,6 +184,19 @@ class GemvTest {
             x[0] = Float.NaN; // outside the range
             x[n + 1] = Float.NaN;
             assertEquals(-1, Finite.firstNonFinite(x, 1, n));
+            // finite values of every size times 0 are 0 (no overflow, -0 too); two bad values: the first one counts
+            java.util.SplittableRandom r = new java.util.SplittableRandom(n);
+            float[] extremes = {Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE, -0f, 1e38f};
+            for (int i = 1; i <= n; i++) x[i] = i % 7 == 0 ? extremes[i % extremes.length] : (float) (r.nextGaussian() * 1e30);
+            assertEquals(-1, Finite.firstNonFinite(x, 1, n));
+            if (n >= 2) {
+                int late = n - 1, early = r.nextInt(late);
+                x[1 + late] = Float.NaN;
+                x[1 + early] = Float.NEGATIVE_INFINITY;
+                assertEquals(early, Finite.firstNonFinite(x, 1, n));
+                assertEquals(Finite.firstNonFiniteScalar(x, 1, n), Finite.firstNonFinite(x, 1, n));
+            }
+            java.util.Arrays.fill(x, 0f);
         }
     }
 }

@@ -62,7 +62,7 @@ class NoAllocationTest {
         t.setThreads(2);
         t.startProfile();
         assertNoAllocation(t, 32, 64, 10);
-        if (t.stopProfile().steps() == 0) fail("the steps should have been profiled");
+        if (t.stopProfile().trainingSteps() == 0) fail("the steps should have been profiled");
     }
 
     @Test

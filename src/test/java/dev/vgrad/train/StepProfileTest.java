@@ -53,26 +53,28 @@ class StepProfileTest {
         assertArrayEquals(plain.params(), profiled.params());
         assertArrayEquals(plain.grads(), profiled.grads());
         assertEquals(plain.steps(), profiled.steps());
+        assertEquals(plain.updates(), profiled.updates());
     }
 
     @Test
     void everyPlanStepIsCountedOnceATrainingStepOnOneThread() {
         Trainer t = mlp(1);
         StepProfile p = t.profile(X, Y, 7);
-        assertEquals(7, p.steps());
+        assertEquals(7, p.trainingSteps());
         assertEquals(7L * BATCH, p.rows());
         assertEquals(1, p.threads());
         List<Step> steps = t.plan().steps();
+        assertEquals(steps.size(), p.planSteps());
         for (int s = 0; s < steps.size(); s++) {
             assertEquals(7, p.calls(s), "calls of step " + s + " (" + steps.get(s).label() + ")");
-            assertEquals(0, p.inRuns(s), "step " + s + " ran in no side-by-side run on one thread");
-            assertTrue(p.micros(s) > 0 && p.minMicros(s) > 0 && p.minMicros(s) <= p.micros(s), "step " + s + " was timed");
+            assertEquals(0, p.inRuns(s) + p.runCalls(s), "step " + s + " ran in no side-by-side run on one thread");
+            assertTrue(p.minMicros(s) <= p.micros(s), "step " + s);
         }
-        // the plan steps and the update are timed inside the training step: what they leave is >= 0
+        // the plan steps and the update are timed inside the training step on the same clock: what they leave is >= 0
         assertTrue(p.restMicros() >= 0, "rest " + p.restMicros());
-        assertTrue(p.updateMicros() > 0 && p.stepMicros() >= p.minStepMicros());
+        assertTrue(p.minStepMicros() <= p.stepMicros() && p.minUpdateMicros() <= p.updateMicros());
         // samples a second and GFLOPS as their definitions: rows over time; a step's flops at the rows run over its time
-        assertEquals(p.rows() / (p.stepMicros() * p.steps() / 1e6), p.samplesPerSecond(), 1e-6 * p.samplesPerSecond());
+        assertEquals(p.rows() / (p.stepMicros() * p.trainingSteps() / 1e6), p.samplesPerSecond(), 1e-6 * p.samplesPerSecond());
         int fc1 = 0;
         double flop = steps.get(fc1).flops() * 7.0;
         assertEquals(flop / (p.micros(fc1) * p.calls(fc1) * 1e3), p.gflops(fc1), 1e-9 * p.gflops(fc1));
@@ -84,15 +86,17 @@ class StepProfileTest {
         int first = 7, end = t.plan().runEnd(first);
         assertTrue(end > first + 1 && t.plan().sideBySide(first, BATCH), "fc2's backward runs side by side:\n" + t.plan().describe());
         StepProfile p = t.profile(X, Y, 4);
-        assertEquals(4, p.calls(first));
+        assertEquals(4, p.runCalls(first));
+        assertEquals(end, p.runEnd(first));
+        assertEquals(0, p.calls(first));
         for (int s = first + 1; s < end; s++) {
-            assertEquals(0, p.calls(s), "step " + s + " is timed with step " + first);
+            assertEquals(0, p.calls(s) + p.runCalls(s), "step " + s + " is timed with step " + first);
             assertEquals(4, p.inRuns(s));
         }
         // the run's GFLOPS count the flops of all its steps
         double flop = 0;
         for (int s = first; s < end; s++) flop += t.plan().steps().get(s).flops() * 4.0;
-        assertEquals(flop / (p.micros(first) * 4 * 1e3), p.gflops(first), 1e-9 * p.gflops(first));
+        assertEquals(flop / (p.runMicros(first) * 4 * 1e3), p.runGflops(first), 1e-9 * p.runGflops(first));
         String text = p.describe();
         assertTrue(text.contains(first + "-" + (end - 1)) && text.contains("side by side"), text);
         assertTrue(text.contains("dfc2.W, dfc2.b, drelu4"), text);
@@ -131,12 +135,63 @@ class StepProfileTest {
         t.step(X, Y, 20); // a partial batch: 20 rows
         StepProfile p = t.stopProfile();
         assertFalse(t.profiling());
-        assertEquals(2, p.steps());
+        assertEquals(2, p.trainingSteps());
         assertEquals(BATCH + 20, p.rows());
         for (int s = 0; s < t.plan().steps().size(); s++) assertEquals(2, p.calls(s), "step " + s);
+        // a step's GFLOPS count the rows it ran: a full batch and 20 rows
+        double flop = t.plan().steps().get(0).flops() * (BATCH + 20.0) / BATCH;
+        assertEquals(flop / (p.micros(0) * 2 * 1e3), p.gflops(0), 1e-9 * p.gflops(0));
         // a snapshot: steps after it change nothing
         t.step(X, Y);
-        assertEquals(2, p.steps());
+        assertEquals(2, p.trainingSteps());
+        assertEquals(2, p.calls(0));
+    }
+
+    @Test
+    void aPartialBatchRunsAloneWhatAFullOneRunsSideBySideAndTheRowsSayWhich() {
+        // 2 rows are too few for the lanes (Plan.sideBySide): steps 7-9 run one after another there
+        Trainer t = mlp(2);
+        int first = 7, end = t.plan().runEnd(first);
+        assertFalse(t.plan().sideBySide(first, 2));
+        t.startProfile();
+        for (int i = 0; i < 3; i++) t.step(X, Y);
+        for (int i = 0; i < 2; i++) t.step(X, Y, 2);
+        StepProfile p = t.stopProfile();
+        assertEquals(3, p.runCalls(first));
+        for (int s = first; s < end; s++) assertEquals(2, p.calls(s), "step " + s + " alone");
+        for (int s = first + 1; s < end; s++) assertEquals(3, p.inRuns(s), "step " + s + " in runs");
+        // the lone calls' GFLOPS count step 7's flops at 2 rows a call, not the run's
+        double flop = t.plan().steps().get(first).flops() * 4.0 / BATCH;
+        assertEquals(flop / (p.micros(first) * 2 * 1e3), p.gflops(first), 1e-9 * p.gflops(first));
+        String text = p.describe();
+        for (int s = first; s < end; s++) {
+            assertTrue(text.contains(String.format("%n  %-7d ", s)), "a row for step " + s + " alone:\n" + text);
+        }
+        assertTrue(text.contains(String.format("%n  %-7s bwd  side by side ", first + "-" + (end - 1))), text);
+    }
+
+    @Test
+    void aBatchTheGuardRunsAgainCountsOnceAndItsFirstForwardGoesToTheRest() {
+        // DivergenceTest's line: lr 0.75 diverges at step 3; the guard backs off to step 0's state and runs it again
+        Trainer t = DivergenceTest.line(0.75f);
+        t.divergence().setMode(DivergenceGuard.Mode.BACKOFF).setRise(3, 10).setBackoff(2, 3).setMessages(m -> { });
+        StepProfile p = t.profile(DivergenceTest.ONE, DivergenceTest.ZERO, 30);
+        assertEquals(1, t.divergence().backoffs());
+        assertEquals(30, p.trainingSteps());
+        assertEquals(31, p.calls(0), "the forward steps ran 31 times, once again for the batch run twice");
+        assertEquals(30, p.calls(t.plan().steps().size() - 1), "the backward steps 30");
+        assertTrue(p.restMicros() >= 0, "rest " + p.restMicros());
+    }
+
+    @Test
+    void aStepThatFailsEndsTheProfileItWasPartOf() {
+        Trainer t = DivergenceTest.line(0.75f);
+        t.divergence().setRise(3, 10);
+        assertThrows(DivergenceException.class, () -> t.profile(DivergenceTest.ONE, DivergenceTest.ZERO, 10));
+        assertFalse(t.profiling());
+        // and the trainer goes on, profiled or not, with the same bits as before
+        t.divergence().setMode(DivergenceGuard.Mode.OFF);
+        assertEquals(1, t.profile(DivergenceTest.ONE, DivergenceTest.ZERO, 1).trainingSteps());
     }
 
     @Test
@@ -155,5 +210,9 @@ class StepProfileTest {
                 new float[t.plan().arenaSize()], 1);
         IllegalArgumentException size = assertThrows(IllegalArgumentException.class, () -> ex.setTimer(new StepTimer(3)));
         assertEquals("the timer has room for 3 steps, the plan has " + t.plan().steps().size(), size.getMessage());
+        // a plan step outside the plan
+        StepProfile p = t.profile(X, Y, 1);
+        IndexOutOfBoundsException out = assertThrows(IndexOutOfBoundsException.class, () -> p.micros(99));
+        assertEquals("plan step 99 is outside [0, " + t.plan().steps().size() + ")", out.getMessage());
     }
 }
