@@ -6,6 +6,7 @@ import dev.vgrad.graph.Activation;
 import dev.vgrad.kernel.Activations;
 import dev.vgrad.kernel.Bias;
 import dev.vgrad.kernel.Elementwise;
+import dev.vgrad.kernel.Finite;
 import dev.vgrad.kernel.Gemm;
 import dev.vgrad.kernel.Losses;
 import dev.vgrad.kernel.Optimizers;
@@ -76,6 +77,27 @@ class KernelTwinProperties {
             }
         }
         v.checkSlack(what);
+    }
+
+    @Test
+    @DisplayName("the input check finds the first non-finite value where its scalar twin does")
+    void firstNonFiniteEqualsItsTwin() {
+        forAll(s -> new Object[] {SIZES.draw(s), s.between(0, 3)}, c -> {
+            Sizes z = (Sizes) c[0];
+            int bad = (Integer) c[1];
+            SplittableRandom r = z.data().random();
+            int n = z.m() * z.n();
+            // finite values of every magnitude (x·0 is 0 for each), then 0-2 NaNs or infinities at random places
+            float[] xs = z.data().uniform(n, r.nextBoolean() ? 4 : Float.MAX_VALUE);
+            float[] kinds = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+            for (int b = 0; b < bad && n > 0; b++) xs[r.nextInt(n)] = kinds[r.nextInt(kinds.length)];
+            Placed x = Placed.of(xs, r);
+            // non-finite values just outside the range must not count
+            if (x.off() > 0) x.a()[x.off() - 1] = Float.NaN;
+            if (x.off() + n < x.a().length) x.a()[x.off() + n] = Float.POSITIVE_INFINITY;
+            int want = Finite.firstNonFiniteScalar(x.a(), x.off(), n), got = Finite.firstNonFinite(x.a(), x.off(), n);
+            if (got != want) throw new AssertionError("firstNonFinite over " + n + " values: " + got + ", its scalar twin " + want);
+        });
     }
 
     @Test
