@@ -24,7 +24,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <ul>
  *   <li>{@link #dots}: C = A·Bᵀ with Bᵀ's rows contiguous along k (nn packs them, nt has them): dot
  *       products of 4 rows of A with 5 rows of Bᵀ at a time, every lane busy, the 20 lane sums reduced
- *       together by a transposing tree (4 levels of blend, swap and add) instead of one by one.</li>
+ *       together by a transposing tree (4 levels of blend, swap and add, the first two still in registers)
+ *       instead of one by one; ten classes take 2 rows x 10 columns at a time, whose sums are 20 consecutive floats
+ *       of C, stored by vectors.</li>
  *   <li>{@link #outer}: C = Aᵀ·B (tn, the output layer's dW) computed as Cᵀ = Bᵀ·A: rows of A are
  *       contiguous along C's rows, so each step of k is an outer product of vectors of A's row p with broadcast
  *       elements of B's row p: 2 vectors x 10 columns of B read in place with 16 lanes, else 4 vectors (2 with
@@ -53,18 +55,27 @@ final class GemmNarrow {
     private static final float[] ZEROS = new float[L];
     /** Columns of a {@link #dots} block (10 classes: two blocks). */
     static final int DOT_COLS = 5;
-    /** {@link #reduce4} leaves the sum of its accumulator r in lane LAST4[r] of the vector at tile[SUMS4]. */
+    /** {@link #finish} leaves the sum of accumulator 16 + r in lane LAST4[r] of the vector at tile[SUMS4]. */
     private static final int[] LAST4 = L == 16 ? new int[] {0, 8, 4, 12} : new int[] {0, 4, 2, 6};
-    /** Where {@link #reduce4} stores its vector: after the 16 sums of the first 16 accumulators at tile[20L]. */
+    /** Where {@link #finish} stores that vector: after the 16 sums of the first 16 accumulators at tile[20L]. */
     static final int SUMS4 = 20 * L + 16;
 
+    /** Classes of {@link #dots10}: one block of 2 rows holds 20 consecutive floats of C. */
+    static final int TEN = 10;
+    /** {@link #finish10}: the first four lanes, and a shuffle that brings lanes LAST4 there. */
+    private static final VectorMask<Float> FIRST4 = VectorMask.fromLong(S, 0xF);
+    private static final VectorShuffle<Float> PICK4 = VectorShuffle.fromOp(S, l -> l < 4 ? LAST4[l] : l);
+    /** The lane masks and swaps of the lane-sum tree's first two levels: 8 and 4 with 16 lanes, 4 and 2 with 8. */
+    private static final VectorMask<Float> MT = L == 16 ? M8 : M4, MH = L == 16 ? M4 : M2;
+    private static final VectorShuffle<Float> XT = L == 16 ? X8 : X4, XH = L == 16 ? X4 : X2;
     /** The tree leaves the sum of accumulator bitreverse(l) in lane l; this shuffle puts sum t in lane t. */
     private static final VectorShuffle<Float> NATURAL = L == 16 ? VectorShuffle.fromArray(S, new int[] {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15}, 0)
             : L == 8 ? VectorShuffle.fromArray(S, new int[] {0, 4, 2, 6, 1, 5, 3, 7}, 0) : null;
 
     /**
      * C[i, j] (+)= sum_p A[i, p] Bt[j, p] for i in [i0, i1), j < n: A (m x k) and Bt (n x k) row-major,
-     * both read in place. Blocks of 4 rows x 5 columns (with {@link #DOTS}), the last rows 2 x 4 at a time;
+     * both read in place. Blocks of 2 rows x 10 columns for n = 10 without a k tail, else 4 rows x 5 columns (with
+     * {@link #DOTS}), the last rows 2 x 4 at a time;
      * columns past the edge re-read the last one and are not stored. Each sum: lane-wise partials over whole
      * vectors of k, the lanes added in one fixed tree, then the k tail in order: the same bits for a row
      * whichever block computes it, so a row's result does not depend on m (a served row equals its batch row).
@@ -73,18 +84,20 @@ final class GemmNarrow {
                      int i0, int i1, float[] tile) {
         int kv = S.loopBound(k);
         int i = i0;
+        if (DOTS && n == TEN && kv == k) {
+            // ten classes (rows of C 10 floats apart), no k tail: 2 rows x 10 columns at a time, 20 consecutive floats of C
+            // stored by vectors (the 4 x 5 blocks below store 20 floats one by one from the tile)
+            for (; i + 2 <= i1; i += 2) {
+                dots2x10(k, a, aOff + i * k, bt, btOff, tile);
+                finish10(tile, c, cOff + i * TEN, beta);
+            }
+        }
         for (; DOTS && i + DOT_ROWS <= i1; i += DOT_ROWS) {
             for (int j = 0; j < n; j += DOT_COLS) {
-                // the kernel and the trees are separate methods: one holding all grows past C2's inlining budget,
-                // and a Vector API call left out of line boxes its vectors (allocates)
+                // the kernel (with the tree's first two levels) and the rest of the tree are separate methods: one
+                // holding all grows past C2's inlining budget, and a Vector API call left out of line boxes its vectors
                 dots4x5(kv, k, a, aOff + i * k, bt, btOff, j, n, tile);
-                if (L == 16) {
-                    reduce16(tile);
-                } else {
-                    reduce8(tile, 0);
-                    reduce8(tile, 8);
-                }
-                reduce4(tile);
+                finish(tile);
                 // C (+)= the sums (accumulator 4q + r: row r, column q) plus their k tails
                 int cols = Math.min(DOT_COLS, n - j), ci = cOff + i * n + j;
                 if (cols == DOT_COLS && kv == k && !beta) {
@@ -132,11 +145,13 @@ final class GemmNarrow {
     }
 
     /**
-     * tile[(4q + r)*L + lane] = sum over p = lane, lane + L, ... < kv of A[r, p] Bt[j + q, p]: lane-wise partial
-     * dot products of rows a0 + r*k (r < 4) with rows j .. j + 4 of Bt (past n, the last row again). Four rows
-     * by five columns: 9 vector loads for 20 fma, where 8 x 2 needed 10 for 16. The loops alone ran at 100
-     * against 82 GFLOPS on 128x256·256x10; whole products (paired probe) gained 1.5 % there, where the lane-sum
-     * trees weigh as much as the loops, and 43 % at k = 1024.
+     * The first two levels of the lane-sum tree over a 4 x 5 block's 20 partial dot products, on the accumulators still in
+     * registers: tile[t*L ..] for t < 5 holds the pairs of pairs (4t .. 4t + 3) of accumulators, each lane the sum of
+     * four lanes of one of them ({@link #finish} does the rest). The partials are those of rows a0 + r*k (r < 4) and
+     * rows j .. j + 4 of Bt (past n, the last row again), accumulator 4q + r over p = lane, lane + L, ... < kv. Four
+     * rows by five columns: 9 vector loads for 20 fma, where 8 x 2 needed 10 for 16. Two levels here and three in
+     * {@link #finish} store 5 vectors and load them back, where the whole tree out of line stored and loaded 20: the
+     * output forward 128x256·256x10 8.5-11.6 % faster (class-loader A/B, 41 rounds each, twice).
      */
     private static void dots4x5(int kv, int k, float[] a, int a0, float[] bt, int btOff, int j, int n, float[] tile) {
         int a1 = a0 + k, a2 = a0 + 2 * k, a3 = a0 + 3 * k;
@@ -159,87 +174,125 @@ final class GemmNarrow {
             y = FloatVector.fromArray(S, bt, b4 + p);
             v16 = x0.fma(y, v16); v17 = x1.fma(y, v17); v18 = x2.fma(y, v18); v19 = x3.fma(y, v19);
         }
-        v0.intoArray(tile, 0); v1.intoArray(tile, L); v2.intoArray(tile, 2 * L); v3.intoArray(tile, 3 * L);
-        v4.intoArray(tile, 4 * L); v5.intoArray(tile, 5 * L); v6.intoArray(tile, 6 * L); v7.intoArray(tile, 7 * L);
-        v8.intoArray(tile, 8 * L); v9.intoArray(tile, 9 * L); v10.intoArray(tile, 10 * L); v11.intoArray(tile, 11 * L);
-        v12.intoArray(tile, 12 * L); v13.intoArray(tile, 13 * L); v14.intoArray(tile, 14 * L); v15.intoArray(tile, 15 * L);
-        v16.intoArray(tile, 16 * L); v17.intoArray(tile, 17 * L); v18.intoArray(tile, 18 * L); v19.intoArray(tile, 19 * L);
+        // level TOP (8 with 16 lanes, 4 with 8) pairs accumulators (2t, 2t + 1): lane i becomes u[i] + u[i ^ TOP] where
+        // (i & TOP) == 0 and v[i] + v[i ^ TOP] elsewhere, halving the vectors and the lanes each covers (written out: a
+        // vector passed to a helper C2 does not inline is boxed)
+        v0 = v0.blend(v1, MT).add(v1.blend(v0, MT).rearrange(XT));
+        v2 = v2.blend(v3, MT).add(v3.blend(v2, MT).rearrange(XT));
+        v4 = v4.blend(v5, MT).add(v5.blend(v4, MT).rearrange(XT));
+        v6 = v6.blend(v7, MT).add(v7.blend(v6, MT).rearrange(XT));
+        v8 = v8.blend(v9, MT).add(v9.blend(v8, MT).rearrange(XT));
+        v10 = v10.blend(v11, MT).add(v11.blend(v10, MT).rearrange(XT));
+        v12 = v12.blend(v13, MT).add(v13.blend(v12, MT).rearrange(XT));
+        v14 = v14.blend(v15, MT).add(v15.blend(v14, MT).rearrange(XT));
+        v16 = v16.blend(v17, MT).add(v17.blend(v16, MT).rearrange(XT));
+        v18 = v18.blend(v19, MT).add(v19.blend(v18, MT).rearrange(XT));
+        // level TOP / 2 pairs those: (0, 2), (4, 6), ... (16, 18)
+        v0.blend(v2, MH).add(v2.blend(v0, MH).rearrange(XH)).intoArray(tile, 0);
+        v4.blend(v6, MH).add(v6.blend(v4, MH).rearrange(XH)).intoArray(tile, L);
+        v8.blend(v10, MH).add(v10.blend(v8, MH).rearrange(XH)).intoArray(tile, 2 * L);
+        v12.blend(v14, MH).add(v14.blend(v12, MH).rearrange(XH)).intoArray(tile, 3 * L);
+        v16.blend(v18, MH).add(v18.blend(v16, MH).rearrange(XH)).intoArray(tile, 4 * L);
     }
 
     /**
-     * tile[20L + t] = sum of the lanes of tile[t*L ..] for t < 16: 16 lane sums at once by a transposing
-     * tree. Level d (8, 4, 2, 1) pairs vectors u, v: lane i becomes u[i] + u[i ^ d] where (i & d) == 0 and
-     * v[i] + v[i ^ d] elsewhere, halving the vectors and the lanes each covers; the last level leaves the sums
-     * in bit-reversed lane order, which one shuffle undoes.
+     * {@link #dots4x5} for 2 rows of A (a0, a0 + k) and all ten rows of Bt, k a multiple of L: accumulator 10r + q is
+     * row r, column q, that is C's float 10r + q from the block's first. 12 vector loads for 20 fma, against 9 for the
+     * 4 x 5 block, but the sums come out in C's order: with {@link #finish10}, the output forward 128x256·256x10
+     * ran 1.5-7.2 % faster than the 4 x 5 blocks (class-loader A/B medians of 41-61 rounds, five JVMs, slower in two others).
      */
-    private static void reduce16(float[] tile) {
-        FloatVector v0 = FloatVector.fromArray(S, tile, 0), v1 = FloatVector.fromArray(S, tile, L);
-        FloatVector v2 = FloatVector.fromArray(S, tile, 2 * L), v3 = FloatVector.fromArray(S, tile, 3 * L);
-        FloatVector v4 = FloatVector.fromArray(S, tile, 4 * L), v5 = FloatVector.fromArray(S, tile, 5 * L);
-        FloatVector v6 = FloatVector.fromArray(S, tile, 6 * L), v7 = FloatVector.fromArray(S, tile, 7 * L);
-        FloatVector v8 = FloatVector.fromArray(S, tile, 8 * L), v9 = FloatVector.fromArray(S, tile, 9 * L);
-        FloatVector v10 = FloatVector.fromArray(S, tile, 10 * L), v11 = FloatVector.fromArray(S, tile, 11 * L);
-        FloatVector v12 = FloatVector.fromArray(S, tile, 12 * L), v13 = FloatVector.fromArray(S, tile, 13 * L);
-        FloatVector v14 = FloatVector.fromArray(S, tile, 14 * L), v15 = FloatVector.fromArray(S, tile, 15 * L);
-        // level 8: pairs (v0, v1), (v2, v3), ... (written out: a vector passed to a helper C2 does not inline is boxed)
-        v0 = v0.blend(v1, M8).add(v1.blend(v0, M8).rearrange(X8));
-        v2 = v2.blend(v3, M8).add(v3.blend(v2, M8).rearrange(X8));
-        v4 = v4.blend(v5, M8).add(v5.blend(v4, M8).rearrange(X8));
-        v6 = v6.blend(v7, M8).add(v7.blend(v6, M8).rearrange(X8));
-        v8 = v8.blend(v9, M8).add(v9.blend(v8, M8).rearrange(X8));
-        v10 = v10.blend(v11, M8).add(v11.blend(v10, M8).rearrange(X8));
-        v12 = v12.blend(v13, M8).add(v13.blend(v12, M8).rearrange(X8));
-        v14 = v14.blend(v15, M8).add(v15.blend(v14, M8).rearrange(X8));
-        // level 4: (v0, v2), (v4, v6), ...
-        v0 = v0.blend(v2, M4).add(v2.blend(v0, M4).rearrange(X4));
-        v4 = v4.blend(v6, M4).add(v6.blend(v4, M4).rearrange(X4));
-        v8 = v8.blend(v10, M4).add(v10.blend(v8, M4).rearrange(X4));
-        v12 = v12.blend(v14, M4).add(v14.blend(v12, M4).rearrange(X4));
-        // level 2: (v0, v4), (v8, v12)
-        v0 = v0.blend(v4, M2).add(v4.blend(v0, M2).rearrange(X2));
-        v8 = v8.blend(v12, M2).add(v12.blend(v8, M2).rearrange(X2));
-        // level 1: lane l = the whole sum of vector bitreverse(l); then lane t = that of vector t
-        v0.blend(v8, M1).add(v8.blend(v0, M1).rearrange(X1)).rearrange(NATURAL).intoArray(tile, 20 * L);
-    }
-
-    /**
-     * tile[20L + from + t] = sum of the lanes of tile[(from + t)*L ..] for t < 8, with 8 lanes: {@link #reduce16}'s
-     * tree at levels 4, 2 and 1 (lane i + (i + 4), then + 2, then + 1: the order of {@link Simd#R4} .. R1's folds,
-     * so the same bits as the 2-row edge path).
-     */
-    private static void reduce8(float[] tile, int from) {
-        FloatVector v0 = FloatVector.fromArray(S, tile, from * L), v1 = FloatVector.fromArray(S, tile, (from + 1) * L);
-        FloatVector v2 = FloatVector.fromArray(S, tile, (from + 2) * L), v3 = FloatVector.fromArray(S, tile, (from + 3) * L);
-        FloatVector v4 = FloatVector.fromArray(S, tile, (from + 4) * L), v5 = FloatVector.fromArray(S, tile, (from + 5) * L);
-        FloatVector v6 = FloatVector.fromArray(S, tile, (from + 6) * L), v7 = FloatVector.fromArray(S, tile, (from + 7) * L);
-        v0 = v0.blend(v1, M4).add(v1.blend(v0, M4).rearrange(X4));
-        v2 = v2.blend(v3, M4).add(v3.blend(v2, M4).rearrange(X4));
-        v4 = v4.blend(v5, M4).add(v5.blend(v4, M4).rearrange(X4));
-        v6 = v6.blend(v7, M4).add(v7.blend(v6, M4).rearrange(X4));
-        v0 = v0.blend(v2, M2).add(v2.blend(v0, M2).rearrange(X2));
-        v4 = v4.blend(v6, M2).add(v6.blend(v4, M2).rearrange(X2));
-        v0.blend(v4, M1).add(v4.blend(v0, M1).rearrange(X1)).rearrange(NATURAL).intoArray(tile, 20 * L + from);
-    }
-
-    /**
-     * tile[SUMS4 + LAST4[r]] = sum of the lanes of tile[(16 + r)*L ..] for r < 4: the trees above for four
-     * vectors, the first two levels across them (8 and 4 with 16 lanes, 4 and 2 with 8), the rest within the
-     * one left (the same pairs of lanes added in the same order: the same bits as the larger trees).
-     */
-    private static void reduce4(float[] tile) {
-        FloatVector v0 = FloatVector.fromArray(S, tile, 16 * L), v1 = FloatVector.fromArray(S, tile, 17 * L);
-        FloatVector v2 = FloatVector.fromArray(S, tile, 18 * L), v3 = FloatVector.fromArray(S, tile, 19 * L);
-        if (L == 16) {
-            v0 = v0.blend(v1, M8).add(v1.blend(v0, M8).rearrange(X8));
-            v2 = v2.blend(v3, M8).add(v3.blend(v2, M8).rearrange(X8));
-            v0 = v0.blend(v2, M4).add(v2.blend(v0, M4).rearrange(X4));
-            v0 = v0.add(v0.rearrange(X2));
-        } else {
-            v0 = v0.blend(v1, M4).add(v1.blend(v0, M4).rearrange(X4));
-            v2 = v2.blend(v3, M4).add(v3.blend(v2, M4).rearrange(X4));
-            v0 = v0.blend(v2, M2).add(v2.blend(v0, M2).rearrange(X2));
+    private static void dots2x10(int k, float[] a, int a0, float[] bt, int b0, float[] tile) {
+        int a1 = a0 + k;
+        int b1 = b0 + k, b2 = b1 + k, b3 = b2 + k, b4 = b3 + k, b5 = b4 + k, b6 = b5 + k, b7 = b6 + k, b8 = b7 + k, b9 = b8 + k;
+        FloatVector z = FloatVector.zero(S);
+        FloatVector v0 = z, v1 = z, v2 = z, v3 = z, v4 = z, v5 = z, v6 = z, v7 = z, v8 = z, v9 = z;
+        FloatVector v10 = z, v11 = z, v12 = z, v13 = z, v14 = z, v15 = z, v16 = z, v17 = z, v18 = z, v19 = z;
+        for (int p = 0; p < k; p += L) {
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p), x1 = FloatVector.fromArray(S, a, a1 + p);
+            FloatVector y = FloatVector.fromArray(S, bt, b0 + p);
+            v0 = x0.fma(y, v0); v10 = x1.fma(y, v10);
+            y = FloatVector.fromArray(S, bt, b1 + p);
+            v1 = x0.fma(y, v1); v11 = x1.fma(y, v11);
+            y = FloatVector.fromArray(S, bt, b2 + p);
+            v2 = x0.fma(y, v2); v12 = x1.fma(y, v12);
+            y = FloatVector.fromArray(S, bt, b3 + p);
+            v3 = x0.fma(y, v3); v13 = x1.fma(y, v13);
+            y = FloatVector.fromArray(S, bt, b4 + p);
+            v4 = x0.fma(y, v4); v14 = x1.fma(y, v14);
+            y = FloatVector.fromArray(S, bt, b5 + p);
+            v5 = x0.fma(y, v5); v15 = x1.fma(y, v15);
+            y = FloatVector.fromArray(S, bt, b6 + p);
+            v6 = x0.fma(y, v6); v16 = x1.fma(y, v16);
+            y = FloatVector.fromArray(S, bt, b7 + p);
+            v7 = x0.fma(y, v7); v17 = x1.fma(y, v17);
+            y = FloatVector.fromArray(S, bt, b8 + p);
+            v8 = x0.fma(y, v8); v18 = x1.fma(y, v18);
+            y = FloatVector.fromArray(S, bt, b9 + p);
+            v9 = x0.fma(y, v9); v19 = x1.fma(y, v19);
         }
-        v0.add(v0.rearrange(X1)).intoArray(tile, SUMS4);
+        // the tree's first two levels, as in dots4x5
+        v0 = v0.blend(v1, MT).add(v1.blend(v0, MT).rearrange(XT));
+        v2 = v2.blend(v3, MT).add(v3.blend(v2, MT).rearrange(XT));
+        v4 = v4.blend(v5, MT).add(v5.blend(v4, MT).rearrange(XT));
+        v6 = v6.blend(v7, MT).add(v7.blend(v6, MT).rearrange(XT));
+        v8 = v8.blend(v9, MT).add(v9.blend(v8, MT).rearrange(XT));
+        v10 = v10.blend(v11, MT).add(v11.blend(v10, MT).rearrange(XT));
+        v12 = v12.blend(v13, MT).add(v13.blend(v12, MT).rearrange(XT));
+        v14 = v14.blend(v15, MT).add(v15.blend(v14, MT).rearrange(XT));
+        v16 = v16.blend(v17, MT).add(v17.blend(v16, MT).rearrange(XT));
+        v18 = v18.blend(v19, MT).add(v19.blend(v18, MT).rearrange(XT));
+        v0.blend(v2, MH).add(v2.blend(v0, MH).rearrange(XH)).intoArray(tile, 0);
+        v4.blend(v6, MH).add(v6.blend(v4, MH).rearrange(XH)).intoArray(tile, L);
+        v8.blend(v10, MH).add(v10.blend(v8, MH).rearrange(XH)).intoArray(tile, 2 * L);
+        v12.blend(v14, MH).add(v14.blend(v12, MH).rearrange(XH)).intoArray(tile, 3 * L);
+        v16.blend(v18, MH).add(v18.blend(v16, MH).rearrange(XH)).intoArray(tile, 4 * L);
+    }
+
+    /**
+     * C[ci + t] (+)= the whole sum of {@link #dots2x10}'s accumulator t, t < 20: {@link #finish}'s levels, then the 16
+     * (8 + 8 with 8 lanes) first sums stored as they are and the last four brought to the first lanes, stored masked.
+     */
+    private static void finish10(float[] tile, float[] c, int ci, boolean beta) {
+        FloatVector t0 = FloatVector.fromArray(S, tile, 0), t1 = FloatVector.fromArray(S, tile, L);
+        FloatVector t2 = FloatVector.fromArray(S, tile, 2 * L), t3 = FloatVector.fromArray(S, tile, 3 * L);
+        FloatVector t4 = FloatVector.fromArray(S, tile, 4 * L);
+        if (L == 16) {
+            t0 = t0.blend(t1, M2).add(t1.blend(t0, M2).rearrange(X2));
+            t2 = t2.blend(t3, M2).add(t3.blend(t2, M2).rearrange(X2));
+            FloatVector s = t0.blend(t2, M1).add(t2.blend(t0, M1).rearrange(X1)).rearrange(NATURAL);
+            (beta ? s.add(FloatVector.fromArray(S, c, ci)) : s).intoArray(c, ci);
+            t4 = t4.add(t4.rearrange(X2));
+        } else {
+            FloatVector s = t0.blend(t1, M1).add(t1.blend(t0, M1).rearrange(X1)).rearrange(NATURAL);
+            (beta ? s.add(FloatVector.fromArray(S, c, ci)) : s).intoArray(c, ci);
+            s = t2.blend(t3, M1).add(t3.blend(t2, M1).rearrange(X1)).rearrange(NATURAL);
+            (beta ? s.add(FloatVector.fromArray(S, c, ci + 8)) : s).intoArray(c, ci + 8);
+        }
+        FloatVector s = t4.add(t4.rearrange(X1)).rearrange(PICK4);
+        (beta ? s.add(FloatVector.fromArray(S, c, ci + 16, FIRST4)) : s).intoArray(c, ci + 16, FIRST4);
+    }
+
+    /**
+     * The rest of {@link #dots4x5}'s tree: tile[20L + t] = the whole sum of accumulator t for t < 16, and
+     * tile[SUMS4 + LAST4[r]] that of accumulator 16 + r. With 16 lanes, level 2 pairs (0, 1) and (2, 3) of the five
+     * vectors, level 1 the two left, which leaves sum t in lane bitreverse(t), put back in order by one shuffle; the
+     * fifth adds its lanes i and i ^ 2, then i and i ^ 1. With 8 lanes, level 1 pairs (0, 1) and (2, 3) for sums 0-7 and
+     * 8-15. The same pairs of lanes in the same order for every accumulator: the 2-row edge path's fold gives the same bits.
+     */
+    private static void finish(float[] tile) {
+        FloatVector t0 = FloatVector.fromArray(S, tile, 0), t1 = FloatVector.fromArray(S, tile, L);
+        FloatVector t2 = FloatVector.fromArray(S, tile, 2 * L), t3 = FloatVector.fromArray(S, tile, 3 * L);
+        FloatVector t4 = FloatVector.fromArray(S, tile, 4 * L);
+        if (L == 16) {
+            t0 = t0.blend(t1, M2).add(t1.blend(t0, M2).rearrange(X2));
+            t2 = t2.blend(t3, M2).add(t3.blend(t2, M2).rearrange(X2));
+            t0.blend(t2, M1).add(t2.blend(t0, M1).rearrange(X1)).rearrange(NATURAL).intoArray(tile, 20 * L);
+            t4 = t4.add(t4.rearrange(X2));
+        } else {
+            t0.blend(t1, M1).add(t1.blend(t0, M1).rearrange(X1)).rearrange(NATURAL).intoArray(tile, 20 * L);
+            t2.blend(t3, M1).add(t3.blend(t2, M1).rearrange(X1)).rearrange(NATURAL).intoArray(tile, 20 * L + 8);
+        }
+        t4.add(t4.rearrange(X1)).intoArray(tile, SUMS4);
     }
 
     /**

@@ -135,6 +135,23 @@ class GemmTest {
                 assertEquals(k * (j + 1), ct[i * n + j], "nt C[" + i + "," + j + "]");
             }
         }
+        // ten classes and k a multiple of the lanes (2-row x 10-column blocks stored by vectors, the last 4 floats masked),
+        // rows 2-5 (pairs and a 1-row edge), C starting at 3 (beta = 1) in a longer array: C[i, j] = 3 + 2L (j + 1),
+        // and the floats after C untouched
+        for (int rows = 2; rows <= 5; rows++) {
+            int k10 = 2 * L;
+            float[] a10 = new float[rows * k10], b10 = new float[k10 * 10], c10 = new float[rows * 10 + 5];
+            java.util.Arrays.fill(a10, 1f);
+            for (int p = 0; p < k10; p++) for (int j = 0; j < 10; j++) b10[p * 10 + j] = j + 1;
+            java.util.Arrays.fill(c10, 3f);
+            Gemm.nn(rows, 10, k10, a10, 0, b10, 0, c10, 0, true);
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < 10; j++) {
+                    assertEquals(3 + k10 * (j + 1), c10[i * 10 + j], "nn n=10 rows=" + rows + " C[" + i + "," + j + "]");
+                }
+            }
+            for (int t = rows * 10; t < c10.length; t++) assertEquals(3f, c10[t], "nn n=10 rows=" + rows + ": float " + t + " after C");
+        }
         // nn with C one vector wide (16 classes with 16 lanes: a vector of C per row), A[i, p] = i + 1, B[p, j] = j + 1,
         // C starting at 3 (beta = 1): C[i, j] = 3 + k (i + 1)(j + 1), for 1-2 rows (one row at a time), 3-8 (one
         // 8-row block with repeated rows) and 9-19 (8-row blocks and a tail)
