@@ -305,6 +305,10 @@ public final class Gemm {
                 // narrow C = Aᵀ·B: Cᵀ = Bᵀ·A by outer products of A's rows (A in place; B in place for 10-column blocks
                 // with 16 lanes, else five columns of B packed at a time)
                 GemmNarrow.outer(m, n, k, a, aOff, b, bOff, c, cOff, accumulate, i0, i1, ws.packB, ws.tile);
+            } else if (form == NN && GemmNarrow.tenClasses(n, k)) {
+                // ten classes: Bᵀ packed interleaved, 2 rows x 10 columns at a time, stored by vectors
+                GemmNarrow.packInterleaved(k, b, bOff, ws.packB);
+                GemmNarrow.dots10(k, a, aOff, ws.packB, c, cOff, accumulate, i0, i1, ws.tile);
             } else {
                 // narrow C, rows of A contiguous: dot products with Bᵀ's rows (nt has Bᵀ in place, nn packs it)
                 float[] bt = b;

@@ -478,6 +478,34 @@ class GemmTest {
     }
 
     @Test
+    void nnEqualsNtOnATransposedCopyBitwiseForNarrowC() {
+        // the contract a server relies on (Gemm.narrowDotProducts): nt with Bᵀ kept gives nn's bits, whatever path each
+        // takes (ten classes: nn packs Bᵀ interleaved and runs 2 x 10 blocks, nt runs 4 x 5 blocks on Bᵀ in place)
+        SplittableRandom r = new SplittableRandom(9);
+        for (int n : new int[] {3, 10, 11}) {
+            if (!Gemm.narrowDotProducts(n)) continue;
+            for (int k : new int[] {1, L, 2 * L + 3, 256}) {
+                for (int m : new int[] {1, 2, 3, 7, 128}) {
+                    float[] a = random(r, m * k), b = random(r, k * n), bt = new float[n * k];
+                    for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) bt[j * k + p] = b[p * n + j];
+                    for (boolean acc : new boolean[] {false, true}) {
+                        float[] c0 = random(r, m * n), cn = c0.clone(), ct = c0.clone();
+                        for (int parts = 1; parts <= 2; parts++) {
+                            float[] pn = cn.clone(), pt = ct.clone();
+                            GemmWorkspace ws = new GemmWorkspace(m, n, k);
+                            for (int part = 0; part < parts; part++) {
+                                Gemm.run(Gemm.NN, m, n, k, a, 0, b, 0, pn, 0, acc, null, ws, part, parts);
+                                Gemm.run(Gemm.NT, m, n, k, a, 0, bt, 0, pt, 0, acc, null, ws, part, parts);
+                            }
+                            assertArrayEquals(pt, pn, "n=" + n + " k=" + k + " m=" + m + " acc=" + acc + " parts=" + parts);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void sizesAcrossEveryBlockBoundaryMatchTheScalarTwin() {
         SplittableRandom r = new SplittableRandom(2);
         int kc = GemmBlocking.KC, mc = GemmBlocking.MC;
