@@ -29,7 +29,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * Serving latency: one {@code Predictor.predict} call of {@code batch} rows on an MLP with ReLU, weights
  * trained for a few steps, inputs random. One predictor is shared by every benchmark thread (each thread
  * has its own input and output arrays), as in a service. {@code trainerForward} is the same forward pass
- * through the training runtime (Executor + Gemm), the baseline.
+ * through the training runtime (Executor + Gemm), the baseline: one benchmark thread, but the trainer splits its
+ * GEMMs over its own threads (every core by default), where a predictor call runs on the calling thread alone.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar PredictBench.predict -prof gc          # avgt + B/op
@@ -134,7 +135,10 @@ public class PredictBench {
         return q.y;
     }
 
-    /** The training runtime's forward pass on the same rows (one thread only: a Trainer is not thread-safe). */
+    /**
+     * The training runtime's forward pass on the same rows: one benchmark thread (a Trainer is not thread-safe), its
+     * GEMMs split over the trainer's threads.
+     */
     @Benchmark
     public float[] trainerForward(Request q) {
         trainer.forward(q.x, batch, q.y);
