@@ -57,9 +57,9 @@ public final class Gemm {
     }
 
     /**
-     * Whether A·B with a C of n columns runs as dot products with Bᵀ's rows, packing Bᵀ per call, exactly as A·Bᵀ
-     * runs with Bᵀ given: then {@code nt} on a transposed copy of B gives {@code nn}'s bits without the per-call
-     * transpose (a server keeps such a copy of an output layer's weights). True for a narrow C except one exactly one
+     * Whether A·B with a C of n columns runs as dot products with Bᵀ's rows, packing Bᵀ per call, with the bits A·Bᵀ
+     * has with Bᵀ given (ten classes take other blocks on an interleaved Bᵀ: the same partials and lane-sum tree): then
+     * {@code nt} on a transposed copy of B gives {@code nn}'s bits without the per-call transpose (a server keeps such a copy of an output layer's weights). True for a narrow C except one exactly one
      * vector wide (row vectors, no transpose); false without SIMD (the scalar twins).
      */
     public static boolean narrowDotProducts(int n) {

@@ -24,9 +24,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <ul>
  *   <li>{@link #dots}: C = A·Bᵀ with Bᵀ's rows contiguous along k (nn packs them, nt has them): dot
  *       products of 4 rows of A with 5 rows of Bᵀ at a time, every lane busy, the 20 lane sums reduced
- *       together by a transposing tree (4 levels of blend, swap and add, the first two still in registers)
- *       instead of one by one. A·B with ten classes ({@link #dots10}) takes 2 rows x 10 columns at a time, whose
- *       sums are 20 consecutive floats of C stored by vectors, from Bᵀ packed interleaved.</li>
+ *       together by a transposing tree (4 levels of blend, swap and add with 16 lanes, 3 with 8; the first two
+ *       still in registers) instead of one by one. A·B with ten classes and k a multiple of the lanes
+ *       ({@link #dots10}) takes 2 rows x 10 columns at a time from Bᵀ packed interleaved instead, whose sums are 20
+ *       consecutive floats of C stored by vectors: other blocks, the same partials and tree, so the same bits.</li>
  *   <li>{@link #outer}: C = Aᵀ·B (tn, the output layer's dW) computed as Cᵀ = Bᵀ·A: rows of A are
  *       contiguous along C's rows, so each step of k is an outer product of vectors of A's row p with broadcast
  *       elements of B's row p: 2 vectors x 10 columns of B read in place with 16 lanes, else 4 vectors (2 with
@@ -183,8 +184,8 @@ final class GemmNarrow {
      * registers: tile[t*L ..] for t < 5 holds the pairs of pairs (4t .. 4t + 3) of accumulators, each lane the sum of
      * four lanes of one of them ({@link #finish} does the rest). The partials are those of rows a0 + r*k (r < 4) and
      * rows j .. j + 4 of Bt (past n, the last row again), accumulator 4q + r over p = lane, lane + L, ... < kv. Four
-     * rows by five columns: 9 vector loads for 20 fma, where 8 x 2 needed 10 for 16. Two levels here and three in
-     * {@link #finish} store 5 vectors and load them back, where the whole tree out of line stored and loaded 20: the
+     * rows by five columns: 9 vector loads for 20 fma, where 8 x 2 needed 10 for 16. Two levels here and the rest in
+     * {@link #finish} (two levels with 16 lanes, one with 8) store 5 vectors and load them back, where the whole tree out of line stored and loaded 20: the
      * output forward 128x256·256x10 8.5-11.6 % faster (class-loader A/B, 41 rounds each, twice).
      */
     private static void dots4x5(int kv, int k, float[] a, int a0, float[] bt, int btOff, int j, int n, float[] tile) {
@@ -313,7 +314,7 @@ final class GemmNarrow {
      * tile[SUMS4 + LAST4[r]] that of accumulator 16 + r. With 16 lanes, level 2 pairs (0, 1) and (2, 3) of the five
      * vectors, level 1 the two left, which leaves sum t in lane bitreverse(t), put back in order by one shuffle; the
      * fifth adds its lanes i and i ^ 2, then i and i ^ 1. With 8 lanes, level 1 pairs (0, 1) and (2, 3) for sums 0-7 and
-     * 8-15. The same pairs of lanes in the same order for every accumulator: the 2-row edge path's fold gives the same bits.
+     * 8-15, and the fifth adds its lanes i and i ^ 1. The same pairs of lanes in the same order for every accumulator: the 2-row edge path's fold gives the same bits.
      */
     private static void finish(float[] tile) {
         FloatVector t0 = FloatVector.fromArray(S, tile, 0), t1 = FloatVector.fromArray(S, tile, L);

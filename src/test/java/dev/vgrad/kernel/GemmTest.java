@@ -136,21 +136,23 @@ class GemmTest {
             }
         }
         // ten classes and k a multiple of the lanes (2-row x 10-column blocks stored by vectors, the last 4 floats masked),
-        // rows 2-5 (pairs and a 1-row edge), C starting at 3 (beta = 1) in a longer array: C[i, j] = 3 + 2L (j + 1),
-        // and the floats after C untouched
+        // rows 2-5 (pairs and a 1-row edge), A[i, p] = i + 1, B[p, j] = j + 1, C at offset 2 of a longer array starting
+        // at 3 (beta = 1): C[i, j] = 3 + 2L (i + 1)(j + 1), and the floats around C untouched
         for (int rows = 2; rows <= 5; rows++) {
-            int k10 = 2 * L;
-            float[] a10 = new float[rows * k10], b10 = new float[k10 * 10], c10 = new float[rows * 10 + 5];
-            java.util.Arrays.fill(a10, 1f);
+            int k10 = 2 * L, c0 = 2;
+            float[] a10 = new float[rows * k10], b10 = new float[k10 * 10], c10 = new float[c0 + rows * 10 + 5];
+            for (int i = 0; i < rows; i++) java.util.Arrays.fill(a10, i * k10, i * k10 + k10, i + 1);
             for (int p = 0; p < k10; p++) for (int j = 0; j < 10; j++) b10[p * 10 + j] = j + 1;
             java.util.Arrays.fill(c10, 3f);
-            Gemm.nn(rows, 10, k10, a10, 0, b10, 0, c10, 0, true);
+            Gemm.nn(rows, 10, k10, a10, 0, b10, 0, c10, c0, true);
             for (int i = 0; i < rows; i++) {
                 for (int j = 0; j < 10; j++) {
-                    assertEquals(3 + k10 * (j + 1), c10[i * 10 + j], "nn n=10 rows=" + rows + " C[" + i + "," + j + "]");
+                    assertEquals(3 + k10 * (i + 1) * (j + 1), c10[c0 + i * 10 + j], "nn n=10 rows=" + rows + " C[" + i + "," + j + "]");
                 }
             }
-            for (int t = rows * 10; t < c10.length; t++) assertEquals(3f, c10[t], "nn n=10 rows=" + rows + ": float " + t + " after C");
+            for (int t = 0; t < c10.length; t++) {
+                if (t < c0 || t >= c0 + rows * 10) assertEquals(3f, c10[t], "nn n=10 rows=" + rows + ": float " + t + " outside C");
+            }
         }
         // nn with C one vector wide (16 classes with 16 lanes: a vector of C per row), A[i, p] = i + 1, B[p, j] = j + 1,
         // C starting at 3 (beta = 1): C[i, j] = 3 + k (i + 1)(j + 1), for 1-2 rows (one row at a time), 3-8 (one
@@ -486,16 +488,17 @@ class GemmTest {
             if (!Gemm.narrowDotProducts(n)) continue;
             for (int k : new int[] {1, L, 2 * L + 3, 256}) {
                 for (int m : new int[] {1, 2, 3, 7, 128}) {
-                    float[] a = random(r, m * k), b = random(r, k * n), bt = new float[n * k];
-                    for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) bt[j * k + p] = b[p * n + j];
+                    // operands at offsets 3 (A), 5 (B and Bᵀ) and 7 (C)
+                    float[] a = random(r, 3 + m * k), b = random(r, 5 + k * n), bt = new float[5 + n * k];
+                    for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) bt[5 + j * k + p] = b[5 + p * n + j];
                     for (boolean acc : new boolean[] {false, true}) {
-                        float[] c0 = random(r, m * n), cn = c0.clone(), ct = c0.clone();
+                        float[] c0 = random(r, 7 + m * n), cn = c0.clone(), ct = c0.clone();
                         for (int parts = 1; parts <= 2; parts++) {
                             float[] pn = cn.clone(), pt = ct.clone();
                             GemmWorkspace ws = new GemmWorkspace(m, n, k);
                             for (int part = 0; part < parts; part++) {
-                                Gemm.run(Gemm.NN, m, n, k, a, 0, b, 0, pn, 0, acc, null, ws, part, parts);
-                                Gemm.run(Gemm.NT, m, n, k, a, 0, bt, 0, pt, 0, acc, null, ws, part, parts);
+                                Gemm.run(Gemm.NN, m, n, k, a, 3, b, 5, pn, 7, acc, null, ws, part, parts);
+                                Gemm.run(Gemm.NT, m, n, k, a, 3, bt, 5, pt, 7, acc, null, ws, part, parts);
                             }
                             assertArrayEquals(pt, pn, "n=" + n + " k=" + k + " m=" + m + " acc=" + acc + " parts=" + parts);
                         }
