@@ -261,6 +261,37 @@ class KernelTwinProperties {
         });
     }
 
+    @Test
+    @DisplayName("ten-class A·B (2 x 10 blocks on an interleaved Bᵀ) equals its scalar twin within the bound, and A·Bᵀ on a transposed copy bitwise, whole and in parts")
+    void tenClassesEqualTwinAndNtBitwise() {
+        // k a multiple of the lanes (the 2 x 10 path); m odd and even; C at an offset with its slack checked
+        forAll(s -> new Object[] {Gens.size(70).draw(s), s.between(1, 8), Gens.data().draw(s), s.bool(), s.between(1, 3)}, c -> {
+            int m = (Integer) c[0], n = 10, k = (Integer) c[1] * Gens.LANES, parts = (Integer) c[4];
+            Gens.Data d = (Gens.Data) c[2];
+            boolean acc = (Boolean) c[3];
+            SplittableRandom r = d.random();
+            float[] al = d.uniform(m * k, 1), bl = d.uniform(k * n, 1);
+            Placed a = Placed.of(al, r), b = Placed.of(bl, r), bt = Placed.of(transpose(bl, k, n), r);
+            Placed cn = Placed.of(d.uniform(m * n, 1), r), ct = cn.copy(), c2 = cn.copy();
+            float[] c0 = Arrays.copyOfRange(cn.a(), cn.off(), cn.off() + m * n);
+            String name = "gemm.nn ten classes (" + m + "x10x" + k + ", beta " + (acc ? 1 : 0) + ", " + parts + " parts)";
+            for (int part = 0; part < parts; part++) {
+                Gemm.run(Gemm.NN, m, n, k, a.a(), a.off(), b.a(), b.off(), cn.a(), cn.off(), acc, null, new dev.vgrad.kernel.GemmWorkspace(m, n, k), part, parts);
+            }
+            Gemm.run(Gemm.NT, m, n, k, a.a(), a.off(), bt.a(), bt.off(), ct.a(), ct.off(), acc, null, new dev.vgrad.kernel.GemmWorkspace(m, n, k), 0, 1);
+            Gemm.nnScalar(m, n, k, a.a(), a.off(), b.a(), b.off(), c2.a(), c2.off(), acc);
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double abs = acc ? Math.abs(c0[i * n + j]) : 0;
+                    for (int p = 0; p < k; p++) abs += Math.abs((double) al[i * k + p] * bl[p * n + j]);
+                    close(name, i * n + j, cn.get(i * n + j), c2.get(i * n + j), 4 * (k + 2) * U * abs);
+                }
+            }
+            bitwise(name + " against gemm.nt on Bᵀ", cn, ct);
+            ct.checkSlack(name + " (nt)");
+        });
+    }
+
     interface GemmPart {
         void run(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean acc,
                  dev.vgrad.kernel.GemmEpilogue ep, dev.vgrad.kernel.GemmWorkspace ws, int part, int parts);
